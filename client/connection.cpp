@@ -1,0 +1,116 @@
+#include "connection.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+namespace client {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+
+// The free space of a frame_buffer as an Asio buffer.
+asio::mutable_buffer writable(proto::frame_buffer& b, std::size_t at_least) {
+  const auto s = b.prepare(at_least);
+  return {s.data(), s.size()};
+}
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+constexpr std::size_t read_chunk = 16 * 1024;
+
+awaitable<tcp::socket> resolve_and_connect(std::string host, std::uint16_t port,
+                                           const std::string& where) {
+  auto executor = co_await asio::this_coro::executor;
+  tcp::resolver resolver(executor);
+  auto [resolve_ec, endpoints] = co_await resolver.async_resolve(
+      host, std::to_string(port), tcp::resolver::numeric_service, use_tuple);
+  if (resolve_ec) throw connect_error("cannot connect to " + where + ": " + resolve_ec.message());
+
+  tcp::socket socket(executor);
+  auto [ec, endpoint] = co_await asio::async_connect(socket, endpoints, use_tuple);
+  if (ec) throw connect_error("cannot connect to " + where + ": " + ec.message());
+  socket.set_option(tcp::no_delay(true), ec);
+  co_return socket;
+}
+
+awaitable<void> sleep_for(std::chrono::milliseconds d) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, d);
+  co_await timer.async_wait(use_tuple);
+}
+
+}  // namespace
+
+awaitable<tcp::socket> connect(std::string_view host, std::uint16_t port,
+                               std::chrono::milliseconds timeout) {
+  const std::string where = std::string(host) + ":" + std::to_string(port);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);  // [::1] as in a URL
+  }
+  auto result =
+      co_await (resolve_and_connect(std::string(host), port, where) || sleep_for(timeout));
+  if (result.index() == 1) throw connect_error("cannot connect to " + where + ": timed out");
+  co_return std::move(std::get<0>(result));
+}
+
+framed_connection::framed_connection(tcp::socket socket, std::uint32_t max_frame)
+    : socket_(std::move(socket)), max_frame_(max_frame) {}
+
+std::uint32_t framed_connection::queue(proto::frame_type type, proto::bytes_view payload) {
+  const std::uint32_t id = next_id_++;
+  proto::append_frame(queued_, type, id, payload);
+  return id;
+}
+
+awaitable<void> framed_connection::flush() {
+  while (!queued_.empty()) {
+    // Swap so that queue() can go on filling the other buffer meanwhile;
+    // both keep their capacity.
+    sending_.swap(queued_);
+    queued_.clear();
+    co_await asio::async_write(socket_, asio::buffer(sending_), asio::use_awaitable);
+    sending_.clear();
+  }
+}
+
+awaitable<std::optional<proto::frame>> framed_connection::receive() {
+  in_.consume(consumed_);
+  consumed_ = 0;
+  for (;;) {
+    const auto r = proto::decode_frame(in_.readable(), max_frame_);
+    switch (r.status) {
+      case proto::decode_status::complete:
+        consumed_ = r.consumed;
+        co_return r.decoded;
+      case proto::decode_status::need_more:
+        break;
+      case proto::decode_status::too_large:
+        throw protocol_error("server sent a frame of " + std::to_string(r.decoded.header.length) +
+                             " bytes, over the limit of " + std::to_string(max_frame_));
+      case proto::decode_status::bad_magic:
+      case proto::decode_status::bad_version:
+        throw protocol_error("server sent bytes that are not a protocol frame");
+    }
+    const std::size_t want = std::max(read_chunk, r.needed - in_.size());
+    auto [ec, n] = co_await socket_.async_read_some(writable(in_, want), use_tuple);
+    if (ec == asio::error::eof) {
+      if (in_.empty()) co_return std::nullopt;
+      throw protocol_error("server closed the connection in the middle of a frame");
+    }
+    if (ec) throw boost::system::system_error(ec);
+    in_.commit(n);
+  }
+}
+
+void framed_connection::shutdown_send() {
+  boost::system::error_code ignored;
+  socket_.shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+}  // namespace client

@@ -1,0 +1,74 @@
+// The client side of the protocol over one TCP connection, built on the
+// shared codec: queue requests (each gets the next id), flush them in one
+// write, receive frames as they come. Used by the command-line client, the
+// tests and the load generator alike.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "frame_buffer.hpp"
+#include "frame_codec.hpp"
+
+namespace client {
+
+// what(): "cannot connect to HOST:PORT: REASON".
+struct connect_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+// The server sent bytes that are not a frame, or closed in the middle of one.
+struct protocol_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Resolves `host` (a name, an IPv4 or IPv6 literal, brackets allowed) and
+// connects to the first address that answers, within `timeout`. Throws
+// connect_error.
+boost::asio::awaitable<boost::asio::ip::tcp::socket> connect(std::string_view host,
+                                                             std::uint16_t port,
+                                                             std::chrono::milliseconds timeout);
+
+class framed_connection {
+ public:
+  explicit framed_connection(boost::asio::ip::tcp::socket socket,
+                             std::uint32_t max_frame = proto::default_max_payload);
+
+  // Appends a request to the output queue and returns its id (1, 2, 3...).
+  std::uint32_t queue(proto::frame_type type, proto::bytes_view payload);
+  std::uint32_t queue(proto::frame_type type, std::string_view payload) {
+    return queue(type, proto::as_bytes(payload));
+  }
+  bool has_queued() const noexcept { return !queued_.empty(); }
+
+  // Writes everything queued. One flush at a time; queue() may be called
+  // while it runs. Throws boost::system::system_error.
+  boost::asio::awaitable<void> flush();
+
+  // The next frame from the server, a view valid until the next call; no
+  // value when the server closed cleanly between frames. Throws
+  // protocol_error or boost::system::system_error.
+  boost::asio::awaitable<std::optional<proto::frame>> receive();
+
+  // Half-closes: the server sees end of stream, answers what it has and
+  // closes its side, which ends receive().
+  void shutdown_send();
+  boost::asio::ip::tcp::socket& socket() noexcept { return socket_; }
+
+ private:
+  boost::asio::ip::tcp::socket socket_;
+  proto::frame_buffer in_;
+  std::size_t consumed_ = 0;  // the frame last returned, dropped on the next call
+  std::vector<std::byte> queued_;
+  std::vector<std::byte> sending_;
+  std::uint32_t next_id_ = 1;
+  std::uint32_t max_frame_;
+};
+
+}  // namespace client

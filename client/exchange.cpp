@@ -1,0 +1,259 @@
+#include "exchange.hpp"
+
+#include <unistd.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "connection.hpp"
+#include "exit_codes.hpp"
+#include "printable.hpp"
+
+namespace client {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using std::chrono::steady_clock;
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+// One framed conversation: a sender (greeting, messages, stdin) and a
+// receiver (replies, matched by id) running side by side on one thread.
+class exchange {
+ public:
+  exchange(framed_connection& conn, const client_config& config, std::ostream& out,
+           std::ostream& err)
+      : conn_(conn), config_(config), out_(out), err_(err), wakeup_(conn.socket().get_executor()) {}
+
+  awaitable<int> run() {
+    pending_.emplace(conn_.queue(proto::frame_type::hello, config_.hello), outstanding{});
+    for (const auto& m : config_.messages) send_message(m);
+    co_await conn_.flush();
+    out_ << "Message sent (client)" << std::endl;
+    if (!config_.read_stdin) end_input();
+    refresh_deadline();
+    co_await ((receive_replies() && send_stdin()) || watchdog());
+    co_return status_;
+  }
+
+ private:
+  struct outstanding {
+    std::size_t number = 0;  // 0 for the greeting, else the message's place
+    std::string text;
+  };
+
+  void send_message(std::string_view text) {
+    const std::uint32_t id = conn_.queue(proto::frame_type::message, text);
+    pending_.emplace(id, outstanding{++messages_, std::string(text)});
+  }
+
+  void end_input() {
+    if (input_done_) return;
+    input_done_ = true;
+    conn_.shutdown_send();  // the server answers what it has, then closes
+  }
+
+  void refresh_deadline() { deadline_ = steady_clock::now() + config_.timeout; }
+
+  awaitable<void> receive_replies() {
+    for (;;) {
+      auto frame = co_await conn_.receive();
+      if (!frame) break;
+      refresh_deadline();
+      on_frame(*frame);
+      wakeup_.cancel();  // the window may have room again
+    }
+    finished_ = true;
+    wakeup_.cancel();
+    if (stdin_) stdin_->close();
+    if (!pending_.empty()) {
+      err_ << "asio_client: the server closed the connection with " << pending_.size()
+           << " request(s) unanswered" << std::endl;
+      raise(goaway_ ? proto::exit_code::temp_fail : proto::exit_code::io_error);
+    }
+  }
+
+  void on_frame(const proto::frame& f) {
+    using proto::frame_type;
+    if (f.type() == frame_type::goaway) return on_goaway(f);
+    const auto it = pending_.find(f.id());
+    if (f.type() == frame_type::error) {
+      const auto e = proto::parse_error(f.payload);
+      err_ << "asio_client: server error " << (e ? e->code : 0) << " ("
+           << proto::error_name(e ? e->code : 0) << ")";
+      if (f.id() != 0) err_ << " for request " << f.id();
+      err_ << ": " << proto::printable(e ? e->text : std::string_view{}) << std::endl;
+      raise(proto::exit_code::protocol);
+      if (it != pending_.end()) pending_.erase(it);
+      return;
+    }
+    if (it == pending_.end()) {
+      err_ << "asio_client: unexpected " << proto::type_name(f.header.type) << " for request "
+           << f.id() << std::endl;
+      raise(proto::exit_code::protocol);
+      return;
+    }
+    if (f.type() == frame_type::hello_reply) {
+      out_ << proto::printable(f.text()) << std::endl;
+    } else if (f.type() == frame_type::ack) {
+      out_ << proto::printable(f.text()) << " (message " << it->second.number << ": "
+           << proto::printable(it->second.text, 60) << ")" << std::endl;
+    } else {
+      err_ << "asio_client: unexpected " << proto::type_name(f.header.type) << " for request "
+           << f.id() << std::endl;
+      raise(proto::exit_code::protocol);
+    }
+    pending_.erase(it);
+  }
+
+  void on_goaway(const proto::frame& f) {
+    const auto last = proto::parse_goaway(f.payload);
+    goaway_ = last.value_or(0);
+    // Stop sending; what the server will not answer is reported now, the
+    // rest is still on its way.
+    if (stdin_) stdin_->close();
+    end_input();
+    std::size_t dropped = 0;
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      if (it->first > *goaway_) {
+        ++dropped;
+        it = pending_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    err_ << "asio_client: the server is shutting down (GOAWAY after request " << *goaway_ << ")";
+    if (dropped != 0) {
+      err_ << "; " << dropped << " request(s) were not processed and can be sent again";
+      raise(proto::exit_code::temp_fail);
+    }
+    err_ << std::endl;
+  }
+
+  awaitable<void> send_stdin() {
+    if (!config_.read_stdin) co_return;
+    const int fd = ::dup(STDIN_FILENO);
+    if (fd < 0) {
+      end_input();
+      co_return;
+    }
+    asio::posix::stream_descriptor in(co_await asio::this_coro::executor, fd);
+    stdin_ = &in;
+    std::string buffered;
+    char chunk[16 * 1024];
+    while (!finished_ && !input_done_) {
+      while (pending_.size() >= config_.max_in_flight && !finished_) {
+        wakeup_.expires_at(steady_clock::time_point::max());
+        co_await wakeup_.async_wait(use_tuple);
+      }
+      if (finished_ || input_done_) break;
+      auto [ec, n] = co_await in.async_read_some(asio::buffer(chunk), use_tuple);
+      if (ec) {
+        if (ec != asio::error::eof && !finished_ && !input_done_) {
+          err_ << "asio_client: reading standard input: " << ec.message() << std::endl;
+          raise(proto::exit_code::io_error);
+        }
+        if (!buffered.empty() && !finished_ && !input_done_) send_line(buffered);
+        break;
+      }
+      buffered.append(chunk, n);
+      std::size_t start = 0;
+      for (std::size_t nl; (nl = buffered.find('\n', start)) != std::string::npos; start = nl + 1) {
+        send_line(std::string_view(buffered).substr(start, nl - start));
+      }
+      buffered.erase(0, start);
+      if (!co_await flush_quietly()) break;
+    }
+    stdin_ = nullptr;
+    if (!finished_ && !input_done_) {
+      co_await flush_quietly();
+      end_input();
+    }
+  }
+
+  void send_line(std::string_view line) {
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    send_message(line);
+  }
+
+  // A failed write means the connection is gone; the receiver sees that too
+  // and reports it, so the sender just stops.
+  awaitable<bool> flush_quietly() {
+    try {
+      co_await conn_.flush();
+      co_return true;
+    } catch (const boost::system::system_error&) {
+      input_done_ = true;
+      co_return false;
+    }
+  }
+
+  awaitable<void> watchdog() {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    for (;;) {
+      timer.expires_at(deadline_);
+      co_await timer.async_wait(use_tuple);
+      if (steady_clock::now() < deadline_) continue;
+      if (pending_.empty() && !input_done_) {
+        refresh_deadline();  // waiting for the user's input is not a timeout
+        continue;
+      }
+      err_ << "asio_client: no reply from the server for "
+           << std::chrono::duration<double>(config_.timeout).count() << " s; " << pending_.size()
+           << " request(s) unanswered" << std::endl;
+      raise(proto::exit_code::io_error);
+      co_return;
+    }
+  }
+
+  // The first problem decides the exit code.
+  void raise(int code) {
+    if (status_ == proto::exit_code::ok) status_ = code;
+  }
+
+  framed_connection& conn_;
+  const client_config& config_;
+  std::ostream& out_;
+  std::ostream& err_;
+  asio::steady_timer wakeup_;  // the sender waits here while the window is full
+  asio::posix::stream_descriptor* stdin_ = nullptr;
+  std::unordered_map<std::uint32_t, outstanding> pending_;
+  std::size_t messages_ = 0;
+  std::optional<std::uint32_t> goaway_;
+  steady_clock::time_point deadline_;
+  bool input_done_ = false;
+  bool finished_ = false;
+  int status_ = proto::exit_code::ok;
+};
+
+}  // namespace
+
+awaitable<int> run_exchange(const client_config& config, std::ostream& out, std::ostream& err) {
+  try {
+    framed_connection conn(co_await connect(config.host, config.port, config.timeout),
+                           config.max_frame);
+    exchange ex(conn, config, out, err);
+    co_return co_await ex.run();
+  } catch (const connect_error& e) {
+    err << "asio_client: " << e.what() << std::endl;
+    co_return proto::exit_code::unavailable;
+  } catch (const protocol_error& e) {
+    err << "asio_client: " << e.what() << std::endl;
+    co_return proto::exit_code::protocol;
+  } catch (const boost::system::system_error& e) {
+    err << "asio_client: connection lost: " << e.code().message() << std::endl;
+    co_return proto::exit_code::io_error;
+  }
+}
+
+}  // namespace client

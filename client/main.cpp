@@ -1,0 +1,38 @@
+// asio_client: parse the command line, run one exchange, exit with its code.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <csignal>
+#include <exception>
+#include <iostream>
+
+#include "client_options.hpp"
+#include "exchange.hpp"
+#include "exit_codes.hpp"
+
+namespace {
+
+boost::asio::awaitable<void> run_client(const client::client_config& config, int& status) {
+  status = config.raw ? co_await client::run_raw_exchange(config, std::cout, std::cerr)
+                      : co_await client::run_exchange(config, std::cout, std::cerr);
+}
+
+}  // namespace
+
+int main(int argc, char* argv[]) {
+  const auto parsed = client::parse_command_line(argc, argv);
+  if (!parsed.config) return parsed.exit_code;
+  std::signal(SIGPIPE, SIG_IGN);  // a vanished server is an error code, not a signal
+
+  int status = proto::exit_code::software;
+  boost::asio::io_context context(1);
+  boost::asio::co_spawn(context, run_client(*parsed.config, status), [](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      std::cerr << "asio_client: internal error: " << ex.what() << std::endl;
+    }
+  });
+  context.run();
+  return status;
+}

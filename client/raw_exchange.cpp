@@ -1,0 +1,80 @@
+// --raw: the lecture's client.c with timeouts and error messages. There is
+// no framing, so each reply is whatever one read returns.
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <iostream>
+#include <string>
+
+#include "connection.hpp"
+#include "exchange.hpp"
+#include "exit_codes.hpp"
+#include "printable.hpp"
+
+namespace client {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+// One read of up to 1024 bytes (the lecture's BUFSIZE), or nothing after
+// `timeout`. Throws on a connection error; an empty string is end of stream.
+awaitable<std::optional<std::string>> read_reply(tcp::socket& socket,
+                                                 std::chrono::milliseconds timeout) {
+  char buffer[1024];
+  asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
+  auto result = co_await (socket.async_read_some(asio::buffer(buffer), use_tuple) ||
+                          timer.async_wait(use_tuple));
+  if (result.index() == 1) co_return std::nullopt;
+  auto [ec, n] = std::get<0>(result);
+  if (ec == asio::error::eof) co_return std::string{};
+  if (ec) throw boost::system::system_error(ec);
+  co_return std::string(buffer, n);
+}
+
+}  // namespace
+
+awaitable<int> run_raw_exchange(const client_config& config, std::ostream& out, std::ostream& err) {
+  try {
+    auto socket = co_await connect(config.host, config.port, config.timeout);
+    std::vector<std::string> texts{config.hello};
+    texts.insert(texts.end(), config.messages.begin(), config.messages.end());
+    if (config.read_stdin) {
+      for (std::string line; std::getline(std::cin, line);) texts.push_back(line);
+    }
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+      co_await asio::async_write(socket, asio::buffer(texts[i]), asio::use_awaitable);
+      if (i == 0) out << "Message sent (client)" << std::endl;
+      const auto reply = co_await read_reply(socket, config.timeout);
+      if (!reply) {
+        err << "asio_client: no reply from the server for "
+            << std::chrono::duration<double>(config.timeout).count() << " s" << std::endl;
+        co_return proto::exit_code::io_error;
+      }
+      if (reply->empty()) {
+        err << "asio_client: the server closed the connection" << std::endl;
+        co_return proto::exit_code::io_error;
+      }
+      out << proto::printable(*reply) << std::endl;
+    }
+    boost::system::error_code ignored;
+    socket.shutdown(tcp::socket::shutdown_send, ignored);
+    co_return proto::exit_code::ok;
+  } catch (const connect_error& e) {
+    err << "asio_client: " << e.what() << std::endl;
+    co_return proto::exit_code::unavailable;
+  } catch (const boost::system::system_error& e) {
+    err << "asio_client: connection lost: " << e.code().message() << std::endl;
+    co_return proto::exit_code::io_error;
+  }
+}
+
+}  // namespace client

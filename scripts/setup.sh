@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what the build needs, and only what is missing, from Debian 12's
+# packages. Safe to run again: a machine that has everything installs nothing.
+set -euo pipefail
+
+packages=(
+  cmake
+  g++
+  make
+  ninja-build
+  libboost1.81-dev                  # Asio (header-only) and the Boost headers
+  libboost-program-options1.81-dev  # the command lines
+  libboost-test1.81-dev             # the test runner
+  libspdlog-dev                     # asynchronous logging, brings libfmt-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then sudo=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

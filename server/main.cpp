@@ -1,0 +1,47 @@
+// asio_server: parse the command line, listen, serve until a signal, drain.
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdio>
+#include <exception>
+#include <sstream>
+
+#include "exit_codes.hpp"
+#include "listener.hpp"
+#include "logging.hpp"
+#include "server.hpp"
+#include "server_options.hpp"
+
+int main(int argc, char* argv[]) {
+  auto parsed = server::parse_command_line(argc, argv);
+  if (!parsed.options) return parsed.exit_code;
+  server::server_config& config = parsed.options->config;
+  config.handle_signals = true;
+  std::signal(SIGPIPE, SIG_IGN);  // a vanished peer is an error code, not a signal
+
+  server::start_logging(parsed.options->log_level);
+  int status = proto::exit_code::ok;
+  try {
+    server::server srv(config);
+    const auto endpoint = srv.listen();
+    // Printed whatever the log level: scripts and tests read the port here.
+    std::ostringstream where;
+    where << endpoint;  // [::]:8080 for IPv6, 127.0.0.1:8080 for IPv4
+    std::printf("listening on %s\n", where.str().c_str());
+    std::fflush(stdout);
+    spdlog::info("{} thread(s), max frame {} bytes, idle timeout {} s", config.threads,
+                 config.max_frame, std::chrono::duration<double>(config.idle_timeout).count());
+    srv.run();
+    const auto t = srv.summary();
+    spdlog::info("stopped: {} connection(s) served, {} request(s) answered, {} closed by force",
+                 t.connections, t.requests, t.force_closed);
+  } catch (const server::listen_error& e) {
+    std::fprintf(stderr, "asio_server: %s\n", e.what());
+    status = proto::exit_code::unavailable;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "asio_server: internal error: %s\n", e.what());
+    status = proto::exit_code::software;
+  }
+  server::stop_logging();
+  return status;
+}

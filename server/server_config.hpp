@@ -1,0 +1,34 @@
+// Everything the server can be told, as one plain struct. Filled in one place
+// (server_options.cpp, from the command line) and passed down by reference.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "protocol.hpp"
+
+namespace server {
+
+struct server_config {
+  // Empty: every interface, IPv6 dual-stack ("::"), or IPv4 ("0.0.0.0") where
+  // the machine has no IPv6.
+  std::string bind_address;
+  std::uint16_t port = 8080;
+  unsigned threads = 1;
+  std::uint32_t max_frame = proto::default_max_payload;
+  std::string greeting{proto::default_greeting};
+
+  // A connection with no complete request for this long is closed.
+  std::chrono::milliseconds idle_timeout{std::chrono::minutes(5)};
+  // From SIGINT/SIGTERM (or server::stop) until the last session is closed.
+  std::chrono::milliseconds drain_timeout{std::chrono::seconds(5)};
+  // After the last reply and a half-close, how long to wait for the peer to
+  // close before closing anyway.
+  std::chrono::milliseconds linger_timeout{std::chrono::seconds(2)};
+
+  // main() sets this; in-process tests stop the server with server::stop().
+  bool handle_signals = false;
+};
+
+}  // namespace server

@@ -1,0 +1,85 @@
+// One client connection, served by one coroutine on its worker's thread.
+//
+// The loop is the protocol: read what has arrived, answer every complete
+// request in it, send all the answers in one write, read again. Reading and
+// writing never overlap, so there is one writer per connection by
+// construction and a peer that stops reading stops being read from.
+//
+// One steady_timer per session is a watchdog over a single deadline (idle,
+// then linger while closing); it is re-armed only when it fires, so no timer
+// is touched per request.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "frame_buffer.hpp"
+#include "frame_codec.hpp"
+#include "server_config.hpp"
+#include "worker.hpp"
+
+namespace server {
+
+class session_tracker;
+
+// Serves `socket` until the connection ends. Never throws.
+boost::asio::awaitable<void> serve_connection(boost::asio::ip::tcp::socket socket, worker& owner,
+                                              const server_config& config,
+                                              session_tracker& tracker);
+
+class session final : public drainable_session, public std::enable_shared_from_this<session> {
+ public:
+  session(boost::asio::ip::tcp::socket socket, worker& owner, const server_config& config,
+          session_tracker& tracker);
+  ~session();
+
+  boost::asio::awaitable<void> run();
+
+  void go_away() override;
+  void force_close() override;
+
+ private:
+  enum class peer_kind : std::uint8_t { undecided, framed, raw };
+
+  boost::asio::awaitable<void> serve();
+  // Answers everything buffered; false when the connection must close.
+  bool answer_frames();
+  void answer_raw_chunk();
+  boost::asio::awaitable<bool> write_replies();
+  void shrink_buffers();
+  boost::asio::awaitable<void> say_goaway_and_close();
+  boost::asio::awaitable<void> close_gracefully();
+
+  void set_deadline(std::chrono::steady_clock::duration from_now);
+  void arm_watchdog();
+  void on_watchdog();
+
+  boost::asio::ip::tcp::socket socket_;
+  boost::asio::steady_timer watchdog_;
+  worker& owner_;
+  const server_config& config_;
+  session_tracker& tracker_;
+  boost::asio::ip::tcp::endpoint peer_;
+
+  proto::frame_buffer in_;
+  std::vector<std::byte> out_;
+  std::size_t next_frame_size_ = proto::header_size;
+  std::chrono::steady_clock::time_point deadline_;
+  std::uint32_t last_request_id_ = 0;
+  std::uint64_t chunks_ = 0;
+
+  peer_kind kind_ = peer_kind::undecided;
+  bool reading_ = false;     // a read is pending: go_away() may cancel it
+  bool going_away_ = false;  // drain requested
+  bool closing_ = false;     // half-closed, draining the peer's last bytes
+  bool timed_out_ = false;   // the watchdog fired
+  bool finished_ = false;    // run() is over
+  bool watchdog_armed_ = false;
+};
+
+}  // namespace server

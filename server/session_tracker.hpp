@@ -1,0 +1,35 @@
+// Counts live sessions across all worker threads and tells the server when
+// the last one has closed during a drain. The count is the only state shared
+// between threads, so it is an atomic; the callback must be thread-safe.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <functional>
+#include <utility>
+
+namespace server {
+
+class session_tracker {
+ public:
+  explicit session_tracker(std::function<void()> on_drained) : on_drained_(std::move(on_drained)) {}
+
+  void opened() noexcept { live_.fetch_add(1, std::memory_order_relaxed); }
+  void closed() {
+    if (live_.fetch_sub(1, std::memory_order_acq_rel) == 1 && draining_.load()) on_drained_();
+  }
+  // From now on, the last close calls on_drained (at once if none is open).
+  // on_drained may thus run twice and must not mind.
+  void begin_drain() {
+    draining_.store(true);
+    if (live_.load() == 0) on_drained_();
+  }
+  std::size_t live() const noexcept { return live_.load(std::memory_order_relaxed); }
+
+ private:
+  std::function<void()> on_drained_;
+  std::atomic<std::size_t> live_{0};
+  std::atomic<bool> draining_{false};
+};
+
+}  // namespace server

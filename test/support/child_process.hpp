@@ -1,0 +1,60 @@
+// Runs a built program as a child process for end-to-end tests: arguments,
+// optional standard input, captured standard output and error, and waits
+// that are bounded (the child is killed when a deadline passes).
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace test {
+
+class child_process {
+ public:
+  // Starts argv[0] with the rest as arguments. `input` is written to its
+  // standard input, which is then closed unless `keep_stdin_open`.
+  explicit child_process(std::vector<std::string> argv, std::string input = {},
+                         bool keep_stdin_open = false);
+  ~child_process();  // kills the child if it still runs
+  child_process(const child_process&) = delete;
+  child_process& operator=(const child_process&) = delete;
+
+  // The next line of standard output (without '\n'), or none at end of
+  // output or after `timeout`.
+  std::optional<std::string> read_line(std::chrono::milliseconds timeout);
+  void send_signal(int signo);
+  void close_stdin();
+
+  // Waits for the exit, collecting the rest of the output. Returns the exit
+  // code, or -1 (after killing it) if the child outlived `timeout`, or 128+N
+  // when signal N ended it.
+  int wait(std::chrono::milliseconds timeout);
+
+  const std::string& out() const { return out_; }  // everything read so far
+  const std::string& err() const { return err_; }
+  pid_t pid() const { return pid_; }
+
+ private:
+  bool pump(std::chrono::milliseconds timeout);  // one poll round; false on timeout
+  pid_t pid_ = -1;
+  int pidfd_ = -1;
+  int in_ = -1, out_fd_ = -1, err_fd_ = -1;
+  std::string out_, err_;
+  std::size_t line_start_ = 0;
+  std::optional<int> status_;
+};
+
+struct run_result {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs a program to completion (killed after `timeout`).
+run_result run(std::vector<std::string> argv, std::string input = {},
+               std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+}  // namespace test
