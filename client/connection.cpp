@@ -25,19 +25,25 @@ asio::mutable_buffer writable(proto::frame_buffer& b, std::size_t at_least) {
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t read_chunk = 16 * 1024;
 
-awaitable<tcp::socket> resolve_and_connect(std::string host, std::uint16_t port,
-                                           const std::string& where) {
+// Errors are returned, not thrown: the || below waits for the first
+// operation to *succeed*, so an exception would only be seen at the timeout.
+struct connected {
+  tcp::socket socket;
+  std::string error;
+};
+
+awaitable<connected> resolve_and_connect(std::string host, std::uint16_t port) {
   auto executor = co_await asio::this_coro::executor;
   tcp::resolver resolver(executor);
   auto [resolve_ec, endpoints] = co_await resolver.async_resolve(
       host, std::to_string(port), tcp::resolver::numeric_service, use_tuple);
-  if (resolve_ec) throw connect_error("cannot connect to " + where + ": " + resolve_ec.message());
+  if (resolve_ec) co_return connected{tcp::socket(executor), resolve_ec.message()};
 
   tcp::socket socket(executor);
   auto [ec, endpoint] = co_await asio::async_connect(socket, endpoints, use_tuple);
-  if (ec) throw connect_error("cannot connect to " + where + ": " + ec.message());
+  if (ec) co_return connected{tcp::socket(executor), ec.message()};
   socket.set_option(tcp::no_delay(true), ec);
-  co_return socket;
+  co_return connected{std::move(socket), {}};
 }
 
 awaitable<void> sleep_for(std::chrono::milliseconds d) {
@@ -53,10 +59,11 @@ awaitable<tcp::socket> connect(std::string_view host, std::uint16_t port,
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
     host = host.substr(1, host.size() - 2);  // [::1] as in a URL
   }
-  auto result =
-      co_await (resolve_and_connect(std::string(host), port, where) || sleep_for(timeout));
+  auto result = co_await (resolve_and_connect(std::string(host), port) || sleep_for(timeout));
   if (result.index() == 1) throw connect_error("cannot connect to " + where + ": timed out");
-  co_return std::move(std::get<0>(result));
+  auto& c = std::get<0>(result);
+  if (!c.error.empty()) throw connect_error("cannot connect to " + where + ": " + c.error);
+  co_return std::move(c.socket);
 }
 
 framed_connection::framed_connection(tcp::socket socket, std::uint32_t max_frame)

@@ -65,18 +65,29 @@ class exchange {
 
   void refresh_deadline() { deadline_ = steady_clock::now() + config_.timeout; }
 
+  // Returns rather than throws: the || in run() waits for an operand to
+  // succeed, so a failure here must end the exchange as a result.
   awaitable<void> receive_replies() {
-    for (;;) {
-      auto frame = co_await conn_.receive();
-      if (!frame) break;
-      refresh_deadline();
-      on_frame(*frame);
-      wakeup_.cancel();  // the window may have room again
+    bool lost = false;
+    try {
+      for (;;) {
+        auto frame = co_await conn_.receive();
+        if (!frame) break;
+        refresh_deadline();
+        on_frame(*frame);
+        wakeup_.cancel();  // the window may have room again
+      }
+    } catch (const protocol_error& e) {
+      lost = true;
+      fail(proto::exit_code::protocol, e.what());
+    } catch (const boost::system::system_error& e) {
+      lost = true;
+      fail(proto::exit_code::io_error, "connection lost: " + e.code().message());
     }
     finished_ = true;
     wakeup_.cancel();
     if (stdin_) stdin_->close();
-    if (!pending_.empty()) {
+    if (!pending_.empty() && !lost) {
       err_ << "asio_client: the server closed the connection with " << pending_.size()
            << " request(s) unanswered" << std::endl;
       raise(goaway_ ? proto::exit_code::temp_fail : proto::exit_code::io_error);
@@ -172,7 +183,8 @@ class exchange {
         send_line(std::string_view(buffered).substr(start, nl - start));
       }
       buffered.erase(0, start);
-      if (!co_await flush_quietly()) break;
+      const bool flushed = co_await flush_quietly();
+      if (!flushed) break;
     }
     stdin_ = nullptr;
     if (!finished_ && !input_done_) {
@@ -216,6 +228,11 @@ class exchange {
     }
   }
 
+  void fail(int code, const std::string& why) {
+    err_ << "asio_client: " << why << std::endl;
+    raise(code);
+  }
+
   // The first problem decides the exit code.
   void raise(int code) {
     if (status_ == proto::exit_code::ok) status_ = code;
@@ -243,7 +260,8 @@ awaitable<int> run_exchange(const client_config& config, std::ostream& out, std:
     framed_connection conn(co_await connect(config.host, config.port, config.timeout),
                            config.max_frame);
     exchange ex(conn, config, out, err);
-    co_return co_await ex.run();
+    const int status = co_await ex.run();
+    co_return status;
   } catch (const connect_error& e) {
     err << "asio_client: " << e.what() << std::endl;
     co_return proto::exit_code::unavailable;

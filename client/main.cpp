@@ -12,8 +12,11 @@
 namespace {
 
 boost::asio::awaitable<void> run_client(const client::client_config& config, int& status) {
-  status = config.raw ? co_await client::run_raw_exchange(config, std::cout, std::cerr)
-                      : co_await client::run_exchange(config, std::cout, std::cerr);
+  if (config.raw) {
+    status = co_await client::run_raw_exchange(config, std::cout, std::cerr);
+  } else {
+    status = co_await client::run_exchange(config, std::cout, std::cerr);
+  }
 }
 
 }  // namespace

@@ -97,7 +97,10 @@ awaitable<void> session::run() {
 
 awaitable<void> session::serve() {
   for (;;) {
-    if (going_away_) co_return co_await say_goaway_and_close();
+    if (going_away_) {
+      co_await say_goaway_and_close();
+      co_return;
+    }
 
     const std::size_t want = std::max(read_chunk, next_frame_size_ - in_.size());
     reading_ = true;
@@ -108,7 +111,8 @@ awaitable<void> session::serve() {
       if (timed_out_ && socket_.is_open()) {
         spdlog::info("{}: idle for {} s, closing", peer_.address().to_string(),
                      std::chrono::duration<double>(config_.idle_timeout).count());
-        co_return co_await say_goaway_and_close();
+        co_await say_goaway_and_close();
+        co_return;
       }
       if (ec != asio::error::eof && ec != asio::error::operation_aborted) {
         spdlog::debug("{}: read: {}", peer_.address().to_string(), ec.message());
@@ -130,8 +134,15 @@ awaitable<void> session::serve() {
     } else {
       answer_raw_chunk();
     }
-    if (!out_.empty() && !co_await write_replies()) co_return;
-    if (!keep_open) co_return co_await close_gracefully();
+    // (Awaiting inside a condition miscompiles with GCC 12: keep it a statement.)
+    if (!out_.empty()) {
+      const bool written = co_await write_replies();
+      if (!written) co_return;
+    }
+    if (!keep_open) {
+      co_await close_gracefully();
+      co_return;
+    }
     shrink_buffers();
   }
 }
@@ -213,7 +224,8 @@ awaitable<void> session::say_goaway_and_close() {
   // A raw peer would not understand the frame, so it just sees the close.
   if (kind_ == peer_kind::framed) {
     proto::append_goaway(out_, last_request_id_);
-    if (!co_await write_replies()) co_return;
+    const bool written = co_await write_replies();
+    if (!written) co_return;
   }
   co_await close_gracefully();
 }
@@ -252,16 +264,21 @@ void session::force_close() {
 }
 
 void session::set_deadline(steady_clock::duration from_now) {
-  deadline_ = steady_clock::now() + from_now;
-  if (!watchdog_armed_ && !finished_) arm_watchdog();
+  const auto when = steady_clock::now() + from_now;
+  const bool sooner = when < deadline_;
+  deadline_ = when;
+  // A later deadline needs no timer call: the watchdog re-arms itself when
+  // it wakes early. Only a sooner one (linger after idle) re-arms it now.
+  if (!finished_ && (!watchdog_armed_ || sooner)) arm_watchdog();
 }
 
 void session::arm_watchdog() {
   watchdog_armed_ = true;
-  watchdog_.expires_at(deadline_);
+  watchdog_.expires_at(deadline_);  // cancels a wait already pending
   watchdog_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (ec) return;  // replaced by a newer wait, or the session is over
     self->watchdog_armed_ = false;
-    if (!ec) self->on_watchdog();
+    self->on_watchdog();
   });
 }
 

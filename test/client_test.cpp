@@ -1,0 +1,219 @@
+// The command-line client's exchange, in this process: against the real
+// server, and against scripted servers that misbehave on cue.
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/test/unit_test.hpp>
+#include <functional>
+#include <sstream>
+#include <vector>
+
+#include "exchange.hpp"
+#include "exit_codes.hpp"
+#include "frame_buffer.hpp"
+#include "frame_codec.hpp"
+#include "test_server.hpp"
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using proto::frame_type;
+
+namespace {
+
+struct outcome {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+using script = std::function<asio::awaitable<void>(tcp::socket&)>;
+
+// Runs the client's exchange on `config`, with `server_script` (if any)
+// accepting its connection on a port of its own in the same io_context.
+outcome run_client(client::client_config config, script server_script = {}) {
+  asio::io_context ctx;
+  tcp::acceptor acceptor(ctx);
+  if (server_script) {
+    acceptor = tcp::acceptor(ctx, {asio::ip::make_address("127.0.0.1"), 0});
+    config.port = acceptor.local_endpoint().port();
+    asio::co_spawn(
+        ctx,
+        [&]() -> asio::awaitable<void> {
+          auto socket = co_await acceptor.async_accept(asio::use_awaitable);
+          co_await server_script(socket);
+        },
+        asio::detached);
+  }
+  config.timeout = std::chrono::seconds(10);
+  std::ostringstream out, err;
+  outcome o;
+  asio::co_spawn(ctx, client::run_exchange(config, out, err),
+                 [&](std::exception_ptr, int s) { o.status = s; });
+  ctx.run_for(std::chrono::seconds(30));
+  o.out = out.str();
+  o.err = err.str();
+  return o;
+}
+
+outcome run_raw_client(client::client_config config) {
+  asio::io_context ctx;
+  std::ostringstream out, err;
+  outcome o;
+  asio::co_spawn(ctx, client::run_raw_exchange(config, out, err),
+                 [&](std::exception_ptr, int s) { o.status = s; });
+  ctx.run_for(std::chrono::seconds(30));
+  o.out = out.str();
+  o.err = err.str();
+  return o;
+}
+
+// Reads `n` whole frames; returns their ids and types.
+asio::awaitable<std::vector<std::pair<std::uint32_t, int>>> read_frames(tcp::socket& s, int n) {
+  proto::frame_buffer in;
+  std::vector<std::pair<std::uint32_t, int>> got;
+  while (static_cast<int>(got.size()) < n) {
+    const auto r = proto::decode_frame(in.readable(), proto::default_max_payload);
+    if (r.status == proto::decode_status::complete) {
+      got.emplace_back(r.decoded.id(), r.decoded.header.type);
+      in.consume(r.consumed);
+      continue;
+    }
+    auto space = in.prepare(4096);
+    const std::size_t k =
+        co_await s.async_read_some(asio::buffer(space.data(), space.size()), asio::use_awaitable);
+    in.commit(k);
+  }
+  co_return got;
+}
+
+asio::awaitable<void> send_frames(tcp::socket& s, const std::vector<std::byte>& bytes) {
+  co_await asio::async_write(s, asio::buffer(bytes), asio::use_awaitable);
+}
+
+// Reads until the client closes, then closes: the end of a polite server.
+asio::awaitable<void> finish(tcp::socket& s) {
+  s.shutdown(tcp::socket::shutdown_send);
+  char sink[256];
+  for (;;) {
+    auto [ec, n] =
+        co_await s.async_read_some(asio::buffer(sink), asio::as_tuple(asio::use_awaitable));
+    if (ec) break;
+  }
+}
+
+client::client_config with_messages(std::vector<std::string> messages) {
+  client::client_config c;
+  c.messages = std::move(messages);
+  return c;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(client_exchange)
+
+BOOST_AUTO_TEST_CASE(prints_the_lecture_exchange_and_exits_0) {
+  test::test_server srv;
+  client::client_config config;
+  config.port = srv.port();
+  const auto o = run_client(config);
+  BOOST_TEST(o.status == 0);
+  BOOST_TEST(o.out == "Message sent (client)\nHello (server)!\n");
+  BOOST_TEST(o.err.empty());
+}
+
+BOOST_AUTO_TEST_CASE(prints_an_ack_for_each_message) {
+  test::test_server srv;
+  auto config = with_messages({"one", "two"});
+  config.port = srv.port();
+  const auto o = run_client(config);
+  BOOST_TEST(o.status == 0);
+  BOOST_TEST(o.out ==
+             "Message sent (client)\nHello (server)!\nReceived (message 1: one)\n"
+             "Received (message 2: two)\n");
+}
+
+BOOST_AUTO_TEST_CASE(raw_mode_gets_the_greeting_from_a_plain_bytes_server) {
+  test::test_server srv;  // answers a raw peer as the lecture's server.c does
+  client::client_config config;
+  config.port = srv.port();
+  config.raw = true;
+  const auto o = run_raw_client(config);
+  BOOST_TEST(o.status == 0);
+  BOOST_TEST(o.out == "Message sent (client)\nHello (server)!\n");
+}
+
+BOOST_AUTO_TEST_CASE(says_why_it_cannot_connect_and_exits_69) {
+  std::uint16_t port;
+  {
+    asio::io_context ctx;
+    tcp::acceptor a(ctx, {asio::ip::make_address("127.0.0.1"), 0});
+    port = a.local_endpoint().port();
+  }  // closed: nothing listens there now
+  client::client_config config;
+  config.port = port;
+  const auto o = run_client(config);
+  BOOST_TEST(o.status == proto::exit_code::unavailable);
+  BOOST_TEST(o.err == "asio_client: cannot connect to 127.0.0.1:" + std::to_string(port) +
+                          ": Connection refused\n");
+}
+
+BOOST_AUTO_TEST_CASE(matches_replies_that_arrive_out_of_order) {
+  const auto o =
+      run_client(with_messages({"m1", "m2"}), [](tcp::socket& s) -> asio::awaitable<void> {
+        const auto got = co_await read_frames(s, 3);
+        std::vector<std::byte> replies;
+        proto::append_frame(replies, frame_type::ack, got[2].first, "Received");
+        proto::append_frame(replies, frame_type::ack, got[1].first, "Received");
+        proto::append_frame(replies, frame_type::hello_reply, got[0].first, "Hello (server)!");
+        co_await send_frames(s, replies);
+        co_await finish(s);
+      });
+  BOOST_TEST(o.status == 0);
+  BOOST_TEST(o.out ==
+             "Message sent (client)\nReceived (message 2: m2)\nReceived (message 1: m1)\n"
+             "Hello (server)!\n");
+}
+
+BOOST_AUTO_TEST_CASE(on_goaway_reports_what_was_not_processed_and_exits_75) {
+  const auto o =
+      run_client(with_messages({"m1", "m2"}), [](tcp::socket& s) -> asio::awaitable<void> {
+        co_await read_frames(s, 3);
+        std::vector<std::byte> replies;
+        proto::append_frame(replies, frame_type::hello_reply, 1, "Hello (server)!");
+        proto::append_goaway(replies, 1);
+        co_await send_frames(s, replies);
+        co_await finish(s);
+      });
+  BOOST_TEST(o.status == proto::exit_code::temp_fail);
+  BOOST_TEST(o.out == "Message sent (client)\nHello (server)!\n");
+  BOOST_TEST(o.err.find("2 request(s) were not processed") != std::string::npos, o.err);
+}
+
+BOOST_AUTO_TEST_CASE(reports_an_error_frame_and_exits_76) {
+  const auto o = run_client(with_messages({"m1"}), [](tcp::socket& s) -> asio::awaitable<void> {
+    co_await read_frames(s, 2);
+    std::vector<std::byte> replies;
+    proto::append_frame(replies, frame_type::hello_reply, 1, "Hello (server)!");
+    proto::append_error(replies, 2, proto::error_code::unknown_type, "no such thing");
+    co_await send_frames(s, replies);
+    co_await finish(s);
+  });
+  BOOST_TEST(o.status == proto::exit_code::protocol);
+  BOOST_TEST(o.err == "asio_client: server error 3 (unknown type) for request 2: no such thing\n");
+}
+
+BOOST_AUTO_TEST_CASE(a_server_that_closes_early_is_a_lost_connection_exit_74) {
+  const auto o = run_client(with_messages({"m1"}), [](tcp::socket& s) -> asio::awaitable<void> {
+    co_await read_frames(s, 2);
+    std::vector<std::byte> replies;
+    proto::append_frame(replies, frame_type::hello_reply, 1, "Hello (server)!");
+    co_await send_frames(s, replies);
+    co_await finish(s);
+  });
+  BOOST_TEST(o.status == proto::exit_code::io_error);
+  BOOST_TEST(o.err.find("1 request(s) unanswered") != std::string::npos, o.err);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,161 @@
+// The server in this process, real sockets on loopback: what each kind of
+// peer gets back.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/test/unit_test.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "blocking_peer.hpp"
+#include "connection.hpp"
+#include "test_server.hpp"
+
+namespace asio = boost::asio;
+using proto::frame_type;
+using test::blocking_peer;
+using test::test_server;
+
+BOOST_AUTO_TEST_SUITE(serving)
+
+BOOST_AUTO_TEST_CASE(greets_a_framed_client_with_its_request_id) {
+  test_server srv;
+  blocking_peer peer(srv.port());
+  peer.send_frame(frame_type::hello, 41, "Hello (client)");
+  const auto f = peer.read_frame();
+  BOOST_REQUIRE(f.has_value());
+  BOOST_TEST(static_cast<int>(f->type) == 0x81);
+  BOOST_TEST(f->id == 41u);
+  BOOST_TEST(f->payload == "Hello (server)!");
+}
+
+BOOST_AUTO_TEST_CASE(answers_every_request_type_sent_in_one_write) {
+  test_server srv;
+  blocking_peer peer(srv.port());
+  const std::string binary("\0\xA5\x01\xFF", 4);
+  std::vector<std::byte> batch;
+  proto::append_frame(batch, frame_type::hello, 1, "Hello (client)");
+  proto::append_frame(batch, frame_type::message, 2, "first message");
+  proto::append_frame(batch, frame_type::echo, 3, binary);
+  proto::append_frame(batch, frame_type::ping, 4, "");
+  peer.send({reinterpret_cast<const char*>(batch.data()), batch.size()});
+
+  const struct {
+    int type;
+    std::string payload;
+  } want[] = {{0x81, "Hello (server)!"}, {0x82, "Received"}, {0x83, binary}, {0x84, ""}};
+  for (std::uint32_t id = 1; id <= 4; ++id) {
+    const auto f = peer.read_frame();
+    BOOST_REQUIRE(f.has_value());
+    BOOST_TEST(f->id == id);
+    BOOST_TEST(static_cast<int>(f->type) == want[id - 1].type);
+    BOOST_TEST(f->payload == want[id - 1].payload);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(answers_a_frame_that_arrives_one_byte_at_a_time) {
+  test_server srv;
+  blocking_peer peer(srv.port());
+  std::vector<std::byte> frame;
+  proto::append_frame(frame, frame_type::echo, 5, "split");
+  for (auto b : frame) peer.send({reinterpret_cast<const char*>(&b), 1});
+  const auto f = peer.read_frame();
+  BOOST_REQUIRE(f.has_value());
+  BOOST_TEST(f->id == 5u);
+  BOOST_TEST(f->payload == "split");
+}
+
+BOOST_AUTO_TEST_CASE(answers_a_raw_peer_like_the_lecture_server) {
+  test_server srv;
+  blocking_peer peer(srv.port());
+  peer.send("Hello (client)");  // what the lecture's client.c sends
+  BOOST_TEST(peer.read_some() == "Hello (server)!");
+  peer.send("a second message\n");
+  BOOST_TEST(peer.read_some() == "Received");
+}
+
+BOOST_AUTO_TEST_CASE(answers_over_ipv6_when_listening_on_the_dual_stack_default) {
+  auto config = test::test_config();
+  config.bind_address.clear();  // "::" with IPv4 mapped in
+  test_server srv(config);
+  for (const char* host : {"127.0.0.1", "::1"}) {
+    BOOST_TEST_CONTEXT("host " << host) {
+      std::unique_ptr<blocking_peer> peer;
+      try {
+        peer = std::make_unique<blocking_peer>(srv.port(), host);
+      } catch (const std::exception& e) {
+        BOOST_TEST_MESSAGE("skipped " << host << ": " << e.what());
+        continue;  // no IPv6 on this machine
+      }
+      peer->send_frame(frame_type::ping, 1);
+      const auto f = peer->read_frame();
+      BOOST_REQUIRE(f.has_value());
+      BOOST_TEST(static_cast<int>(f->type) == 0x84);
+    }
+  }
+}
+
+namespace {
+
+// One client: 50 MESSAGEs in one write, then every ACK, matched by id.
+asio::awaitable<void> pipelining_client(std::uint16_t port, int index, int& completed) {
+  client::framed_connection conn(
+      co_await client::connect("127.0.0.1", port, std::chrono::seconds(10)));
+  std::set<std::uint32_t> outstanding;
+  for (int m = 0; m < 50; ++m) {
+    outstanding.insert(conn.queue(
+        frame_type::message, "client " + std::to_string(index) + " message " + std::to_string(m)));
+  }
+  co_await conn.flush();
+  while (!outstanding.empty()) {
+    const auto f = co_await conn.receive();
+    if (!f) throw std::runtime_error("closed with acks outstanding");
+    if (f->type() != frame_type::ack || f->text() != "Received") {
+      throw std::runtime_error("not an ACK");
+    }
+    if (outstanding.erase(f->id()) != 1) throw std::runtime_error("unexpected or repeated id");
+  }
+  ++completed;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(serves_200_concurrent_clients_each_pipelining_50_messages) {
+  test_server srv;
+  asio::io_context ctx;
+  int completed = 0;
+  std::vector<std::string> failures;
+  for (int i = 0; i < 200; ++i) {
+    asio::co_spawn(ctx, pipelining_client(srv.port(), i, completed), [&](std::exception_ptr e) {
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        failures.push_back(ex.what());
+      }
+    });
+  }
+  ctx.run_for(std::chrono::seconds(60));  // a bound, not a wait: run() returns when all are done
+  BOOST_TEST(failures.empty(), "first failure: " << (failures.empty() ? "" : failures.front()));
+  BOOST_TEST(completed == 200);
+  srv.stop();
+  srv.join();
+  BOOST_TEST(srv.summary().connections == 200u);
+  BOOST_TEST(srv.summary().requests == 200u * 50u);
+}
+
+BOOST_AUTO_TEST_CASE(closes_an_idle_connection_with_goaway_naming_the_last_answer) {
+  auto config = test::test_config();
+  config.idle_timeout = std::chrono::milliseconds(200);
+  test_server srv(config);
+  blocking_peer peer(srv.port());
+  peer.send_frame(frame_type::ping, 7);
+  BOOST_TEST(static_cast<int>(peer.read_frame()->type) == 0x84);
+  const auto goaway = peer.read_frame();  // arrives once the idle timeout passes
+  BOOST_REQUIRE(goaway.has_value());
+  BOOST_TEST(static_cast<int>(goaway->type) == 0x7E);
+  BOOST_TEST(proto::parse_goaway(proto::as_bytes(goaway->payload)).value() == 7u);
+  BOOST_TEST(peer.reads_to_clean_close());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
