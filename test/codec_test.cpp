@@ -102,6 +102,13 @@ BOOST_AUTO_TEST_CASE(encodes_the_header_big_endian_as_specified) {
   BOOST_TEST(hex(out) == hex(want));
 }
 
+BOOST_AUTO_TEST_CASE(encodes_the_hello_exchange_exactly_as_protocol_md_shows_it) {
+  BOOST_TEST(hex(frame_bytes(frame_type::hello, 1, "Hello (client)")) ==
+             "a5 01 01 00 00 00 00 01 00 00 00 0e 48 65 6c 6c 6f 20 28 63 6c 69 65 6e 74 29 ");
+  BOOST_TEST(hex(frame_bytes(frame_type::hello_reply, 1, "Hello (server)!")) ==
+             "a5 01 81 00 00 00 00 01 00 00 00 0f 48 65 6c 6c 6f 20 28 73 65 72 76 65 72 29 21 ");
+}
+
 BOOST_AUTO_TEST_CASE(decodes_what_it_encodes_for_every_request_type) {
   const auto frames = sample_frames();
   const auto stream = encode_all(frames);
