@@ -10,6 +10,12 @@
 
 namespace server {
 
+// What the server speaks.
+enum class service_mode : std::uint8_t {
+  protocol,  // the framed protocol, and plain-bytes peers as the lecture's server
+  echo,      // every byte back as it came (RFC 862), for measuring against any echo server
+};
+
 struct server_config {
   // Empty: every interface, IPv6 dual-stack ("::"), or IPv4 ("0.0.0.0") where
   // the machine has no IPv6.
@@ -18,6 +24,7 @@ struct server_config {
   unsigned threads = 1;
   std::uint32_t max_frame = proto::default_max_payload;
   std::string greeting{proto::default_greeting};
+  service_mode mode = service_mode::protocol;
 
   // A connection with no complete request for this long is closed.
   std::chrono::milliseconds idle_timeout{std::chrono::minutes(5)};

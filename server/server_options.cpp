@@ -28,6 +28,7 @@ parse_result parse_command_line(int argc, const char* const argv[]) {
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   unsigned port = c.port;
   double idle = 300, drain = 5;
+  std::string mode = "protocol";
 
   po::options_description desc(
       "Usage: asio_server [OPTIONS]\n"
@@ -60,6 +61,10 @@ parse_result parse_command_line(int argc, const char* const argv[]) {
     ("drain-timeout", po::value(&drain)->default_value(drain)->value_name("SECONDS"),
      "on SIGINT/SIGTERM, how long connections get to finish before they are\n"
      "closed; the server then exits 0")
+    ("mode", po::value(&mode)->default_value(mode)->value_name("MODE"),
+     "protocol: the framed protocol (and plain-bytes peers as the lecture's\n"
+     "server); echo: send every byte back as it came (RFC 862), to measure the\n"
+     "server with the same load as any echo server")
     ("greeting", po::value(&c.greeting)->default_value(c.greeting)->value_name("TEXT"),
      "the reply to HELLO (and to a plain-bytes peer's first message)")
     ("log-level", po::value(&o.log_level)->default_value(o.log_level)->value_name("LEVEL"),
@@ -92,6 +97,11 @@ parse_result parse_command_line(int argc, const char* const argv[]) {
     return {std::nullopt, proto::usage_error(program, "--max-frame must be at least 1")};
   if (!(idle > 0) || !(drain > 0))
     return {std::nullopt, proto::usage_error(program, "timeouts must be more than 0 seconds")};
+  if (mode == "echo") {
+    c.mode = service_mode::echo;
+  } else if (mode != "protocol") {
+    return {std::nullopt, proto::usage_error(program, "--mode must be protocol or echo")};
+  }
   if (!is_log_level(o.log_level)) {
     return {std::nullopt,
             proto::usage_error(program, "--log-level must be one of " + std::string(log_levels))};

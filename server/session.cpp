@@ -20,18 +20,11 @@ using std::chrono::steady_clock;
 
 namespace {
 
-// The free space of a frame_buffer as an Asio buffer.
-asio::mutable_buffer writable(proto::frame_buffer& b, std::size_t at_least) {
-  const auto s = b.prepare(at_least);
-  return {s.data(), s.size()};
-}
-
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-// Bytes asked of each read when no frame needs more: large enough to take a
-// pipelined burst in one system call.
-constexpr std::size_t read_chunk = 16 * 1024;
-// Buffers larger than this are freed once empty.
-constexpr std::size_t retained_buffer_bytes = 64 * 1024;
+// What a session may keep between requests: the start of a small frame, or
+// replies to a slow reader. Anything larger is freed once it is used up.
+constexpr std::size_t retained_partial_bytes = 4 * 1024;
+constexpr std::size_t retained_reply_bytes = 64 * 1024;
 
 void log_request(const proto::frame& f, const tcp::endpoint& peer) {
   switch (f.type()) {
@@ -79,8 +72,10 @@ awaitable<void> session::run() {
   owner_.attach(*this);
   ++owner_.connections;
   going_away_ = owner_.draining();
+  if (config_.mode == service_mode::echo) kind_ = peer_kind::echo;
   spdlog::debug("{}: connected", peer_.address().to_string());
   try {
+    socket_.non_blocking(true);  // reads and writes that would wait say so instead
     set_deadline(config_.idle_timeout);
     co_await serve();
   } catch (const std::exception& e) {
@@ -101,11 +96,8 @@ awaitable<void> session::serve() {
       co_await say_goaway_and_close();
       co_return;
     }
-
-    const std::size_t want = std::max(read_chunk, next_frame_size_ - in_.size());
-    reading_ = true;
-    auto [ec, n] = co_await socket_.async_read_some(writable(in_, want), use_tuple);
-    reading_ = false;
+    boost::system::error_code ec;
+    const std::size_t n = co_await receive(ec);
     if (ec) {
       if (ec == asio::error::operation_aborted && going_away_ && socket_.is_open()) continue;
       if (timed_out_ && socket_.is_open()) {
@@ -116,69 +108,127 @@ awaitable<void> session::serve() {
       }
       if (ec != asio::error::eof && ec != asio::error::operation_aborted) {
         spdlog::debug("{}: read: {}", peer_.address().to_string(), ec.message());
-      } else if (!in_.empty() && kind_ == peer_kind::framed) {
+      } else if (!in_.empty()) {
         spdlog::debug("{}: left with {} bytes of an incomplete frame", peer_.address().to_string(),
                       in_.size());
       }
       co_return;  // the peer is gone or closed: there is no one left to answer
     }
-    in_.commit(n);
+    if (n == 0) continue;  // woken, but nothing to read after all
 
+    // From here to send() nothing awaits, so the worker's scratch buffers
+    // are this session's alone.
+    const proto::bytes_view chunk = owner_.read_scratch().first(n);
+    std::vector<std::byte>& replies = owner_.reply_scratch();
     if (kind_ == peer_kind::undecided) {
-      kind_ = std::to_integer<std::uint8_t>(in_.readable()[0]) == proto::magic ? peer_kind::framed
-                                                                               : peer_kind::raw;
+      kind_ = std::to_integer<std::uint8_t>(chunk[0]) == proto::magic ? peer_kind::framed
+                                                                      : peer_kind::raw;
     }
     bool keep_open = true;
-    if (kind_ == peer_kind::framed) {
-      keep_open = answer_frames();
-    } else {
-      answer_raw_chunk();
+    switch (kind_) {
+      case peer_kind::framed:
+        keep_open = answer_frames(chunk, replies);
+        break;
+      case peer_kind::raw:
+        answer_raw_chunk(chunk, replies);
+        break;
+      case peer_kind::echo:
+        replies.insert(replies.end(), chunk.begin(), chunk.end());
+        ++owner_.requests;
+        set_deadline(config_.idle_timeout);
+        break;
+      case peer_kind::undecided:
+        break;
     }
     // (Awaiting inside a condition miscompiles with GCC 12: keep it a statement.)
-    if (!out_.empty()) {
-      const bool written = co_await write_replies();
-      if (!written) co_return;
+    if (!replies.empty()) {
+      const bool sent = co_await send(replies);
+      if (!sent) co_return;
     }
     if (!keep_open) {
       co_await close_gracefully();
       co_return;
     }
-    shrink_buffers();
   }
 }
 
-bool session::answer_frames() {
+awaitable<std::size_t> session::receive(boost::system::error_code& ec) {
+  // Waiting for readability needs no buffer; the read that follows does
+  // not block (the socket is non-blocking) and takes everything that has
+  // arrived, up to the scratch buffer's size.
+  reading_ = true;
+  auto [wait_ec] = co_await socket_.async_wait(tcp::socket::wait_read, use_tuple);
+  reading_ = false;
+  if (wait_ec) {
+    ec = wait_ec;
+    co_return 0;
+  }
+  const auto scratch = owner_.read_scratch();
+  const std::size_t n = socket_.read_some(asio::buffer(scratch.data(), scratch.size()), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) ec.clear();
+  co_return n;
+}
+
+bool session::answer_frames(proto::bytes_view chunk, std::vector<std::byte>& replies) {
+  // Decode from the scratch buffer directly unless the start of a frame is
+  // waiting in `in_`; then the new bytes join it there.
+  proto::bytes_view input = chunk;
+  const bool continuing = !in_.empty();
+  if (continuing) {
+    auto space = in_.prepare(chunk.size());
+    std::copy(chunk.begin(), chunk.end(), space.begin());
+    in_.commit(chunk.size());
+    input = in_.readable();
+  }
+  std::size_t used = 0;
+  std::uint64_t answered = 0;
+  bool keep_open = true;
   for (;;) {
-    const auto r = proto::decode_frame(in_.readable(), config_.max_frame);
+    const auto r = proto::decode_frame(input.subspan(used), config_.max_frame);
     if (r.status == proto::decode_status::need_more) {
       next_frame_size_ = r.needed;
-      return true;
+      break;
     }
     if (r.status != proto::decode_status::complete) {
-      reply_to_bad_frame(r, config_.max_frame, out_);
+      reply_to_bad_frame(r, config_.max_frame, replies);
       spdlog::warn(
           "{}: {} ({} bytes buffered), answered ERROR and closing", peer_.address().to_string(),
           r.status == proto::decode_status::too_large   ? "frame too large"
           : r.status == proto::decode_status::bad_magic ? "malformed frame: bad magic"
                                                         : "malformed frame: unsupported version",
-          in_.size());
-      in_.consume(in_.size());
-      return false;
+          input.size() - used);
+      used = input.size();
+      keep_open = false;
+      break;
     }
     log_request(r.decoded, peer_);
-    handle_request(r.decoded, config_.greeting, out_);
+    handle_request(r.decoded, config_.greeting, replies);
     last_request_id_ = r.decoded.id();
-    ++owner_.requests;
-    in_.consume(r.consumed);
-    next_frame_size_ = proto::header_size;
-    set_deadline(config_.idle_timeout);  // a complete request is activity
+    ++answered;
+    used += r.consumed;
   }
+  if (answered != 0) {
+    owner_.requests += answered;
+    set_deadline(config_.idle_timeout);  // a complete request is activity; a partial one is not
+  }
+
+  if (continuing) {
+    in_.consume(used);
+  } else if (used < input.size()) {
+    // Keep the start of the next frame, with room for all of it (its
+    // length, once the header is in, is already checked against the limit).
+    const auto rest = input.subspan(used);
+    auto space = in_.prepare(std::max(rest.size(), next_frame_size_));
+    std::copy(rest.begin(), rest.end(), space.begin());
+    in_.commit(rest.size());
+  }
+  if (in_.empty() && in_.capacity() > retained_partial_bytes) in_.release();
+  return keep_open;
 }
 
-void session::answer_raw_chunk() {
+void session::answer_raw_chunk(proto::bytes_view chunk, std::vector<std::byte>& replies) {
   // A raw peer has no framing: each read is taken as one message, as the
   // lecture's server does. The first is its greeting.
-  const auto chunk = in_.readable();
   const std::string_view text{reinterpret_cast<const char*>(chunk.data()), chunk.size()};
   if (spdlog::should_log(spdlog::level::info)) {
     if (chunks_ == 0) {
@@ -187,35 +237,48 @@ void session::answer_raw_chunk() {
       spdlog::info("(server) Received: {}", proto::printable(text));
     }
   }
-  handle_raw_chunk(chunks_ == 0, config_.greeting, out_);
+  handle_raw_chunk(chunks_ == 0, config_.greeting, replies);
   ++chunks_;
   ++owner_.requests;
-  in_.consume(chunk.size());
   set_deadline(config_.idle_timeout);
 }
 
-void session::shrink_buffers() {
-  // A big frame grows the buffers to its size; give that memory back once it
-  // is answered, rather than keep it for the life of the connection. The
-  // steady state of small requests stays below the bound and allocates
-  // nothing.
-  if (in_.capacity() > retained_buffer_bytes) in_.release();
-  if (out_.capacity() > retained_buffer_bytes) std::vector<std::byte>().swap(out_);
+bool session::send_now(std::vector<std::byte>& replies, boost::system::error_code& ec) {
+  std::size_t sent = 0;
+  while (sent < replies.size()) {
+    sent += socket_.write_some(asio::buffer(replies.data() + sent, replies.size() - sent), ec);
+    if (ec) break;
+  }
+  if (sent == replies.size()) {
+    replies.clear();
+    return true;
+  }
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    // The peer is behind: what is left waits in this session's own buffer,
+    // since the scratch is the next session's as soon as we await.
+    out_.assign(replies.begin() + static_cast<std::ptrdiff_t>(sent), replies.end());
+    ec.clear();
+  }
+  replies.clear();
+  return false;
 }
 
-awaitable<bool> session::write_replies() {
-  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(out_), use_tuple);
-  out_.clear();  // keeps the capacity for the next batch
-  if (ec) {
-    if (timed_out_) {
-      spdlog::info("{}: peer stopped reading for {} s, closing", peer_.address().to_string(),
-                   std::chrono::duration<double>(config_.idle_timeout).count());
-    } else {
-      spdlog::debug("{}: write: {}", peer_.address().to_string(), ec.message());
-    }
-    co_return false;
+awaitable<bool> session::send(std::vector<std::byte>& replies) {
+  boost::system::error_code ec;
+  if (send_now(replies, ec)) co_return true;
+  if (!ec) {
+    std::tie(ec, std::ignore) = co_await asio::async_write(socket_, asio::buffer(out_), use_tuple);
+    out_.clear();
+    if (out_.capacity() > retained_reply_bytes) std::vector<std::byte>().swap(out_);
+    if (!ec) co_return true;
   }
-  co_return true;
+  if (timed_out_) {
+    spdlog::info("{}: peer stopped reading for {} s, closing", peer_.address().to_string(),
+                 std::chrono::duration<double>(config_.idle_timeout).count());
+  } else {
+    spdlog::debug("{}: write: {}", peer_.address().to_string(), ec.message());
+  }
+  co_return false;
 }
 
 awaitable<void> session::say_goaway_and_close() {
@@ -223,9 +286,10 @@ awaitable<void> session::say_goaway_and_close() {
   // last id it will get an answer for, so it knows what to retry elsewhere.
   // A raw peer would not understand the frame, so it just sees the close.
   if (kind_ == peer_kind::framed) {
-    proto::append_goaway(out_, last_request_id_);
-    const bool written = co_await write_replies();
-    if (!written) co_return;
+    auto& replies = owner_.reply_scratch();
+    proto::append_goaway(replies, last_request_id_);
+    const bool sent = co_await send(replies);
+    if (!sent) co_return;
   }
   co_await close_gracefully();
 }
@@ -240,11 +304,9 @@ awaitable<void> session::close_gracefully() {
   if (ec) co_return;
   timed_out_ = false;
   set_deadline(config_.linger_timeout);
-  for (;;) {
-    auto [read_ec, n] = co_await socket_.async_read_some(writable(in_, read_chunk), use_tuple);
-    if (read_ec) break;
-  }
+  while (!ec) co_await receive(ec);
   in_.consume(in_.size());
+  in_.release();
 }
 
 void session::go_away() {

@@ -1,9 +1,17 @@
 // One client connection, served by one coroutine on its worker's thread.
 //
-// The loop is the protocol: read what has arrived, answer every complete
-// request in it, send all the answers in one write, read again. Reading and
-// writing never overlap, so there is one writer per connection by
-// construction and a peer that stops reading stops being read from.
+// The loop is the protocol: wait until bytes arrive, read them, answer every
+// complete request in them, send all the answers in one write, wait again.
+// Reading and writing never overlap, so there is one writer per connection
+// by construction and a peer that stops reading stops being read from.
+//
+// Memory, after Redis: the session waits for readability holding no buffer,
+// then reads into its worker's scratch buffer and builds its replies in the
+// worker's reply buffer, which it writes at once (a non-blocking write
+// almost always takes all of it). Only what cannot be finished now is kept
+// in the session: the start of a frame whose rest has not arrived (`in_`)
+// and replies the peer is slow to take (`out_`). So an idle connection costs
+// a socket, a timer and this object, and a busy one allocates nothing.
 //
 // One steady_timer per session is a watchdog over a single deadline (idle,
 // then linger while closing); it is re-armed only when it fires, so no timer
@@ -44,14 +52,21 @@ class session final : public drainable_session, public std::enable_shared_from_t
   void force_close() override;
 
  private:
-  enum class peer_kind : std::uint8_t { undecided, framed, raw };
+  enum class peer_kind : std::uint8_t { undecided, framed, raw, echo };
 
   boost::asio::awaitable<void> serve();
-  // Answers everything buffered; false when the connection must close.
-  bool answer_frames();
-  void answer_raw_chunk();
-  boost::asio::awaitable<bool> write_replies();
-  void shrink_buffers();
+  // Waits for bytes and reads them into the worker's scratch buffer: the
+  // bytes read, none if it is worth waiting again, or an error.
+  boost::asio::awaitable<std::size_t> receive(boost::system::error_code& ec);
+  // Answers every complete request in `in_` + `chunk` into `replies` and
+  // keeps the start of an incomplete one; false when the connection must
+  // close.
+  bool answer_frames(proto::bytes_view chunk, std::vector<std::byte>& replies);
+  void answer_raw_chunk(proto::bytes_view chunk, std::vector<std::byte>& replies);
+  // Sends `replies` (the worker's scratch, left empty): at once if the
+  // socket takes it all, else through `out_`. False when the peer is gone.
+  boost::asio::awaitable<bool> send(std::vector<std::byte>& replies);
+  bool send_now(std::vector<std::byte>& replies, boost::system::error_code& ec);
   boost::asio::awaitable<void> say_goaway_and_close();
   boost::asio::awaitable<void> close_gracefully();
 
@@ -66,8 +81,8 @@ class session final : public drainable_session, public std::enable_shared_from_t
   session_tracker& tracker_;
   boost::asio::ip::tcp::endpoint peer_;
 
-  proto::frame_buffer in_;
-  std::vector<std::byte> out_;
+  proto::frame_buffer in_;      // an incomplete frame, until the rest arrives
+  std::vector<std::byte> out_;  // replies the peer has not taken yet
   std::size_t next_frame_size_ = proto::header_size;
   std::chrono::steady_clock::time_point deadline_;
   std::uint32_t last_request_id_ = 0;

@@ -4,7 +4,12 @@
 
 namespace server {
 
-worker::worker(unsigned index) : index_(index), keep_running_(context_.get_executor()) {}
+worker::worker(unsigned index)
+    : index_(index),
+      read_scratch_(std::make_unique_for_overwrite<std::byte[]>(read_scratch_size)),
+      keep_running_(context_.get_executor()) {
+  reply_scratch_.reserve(read_scratch_size);
+}
 
 void worker::start_thread() {
   thread_ = std::thread([this] { run(); });

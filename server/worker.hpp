@@ -18,7 +18,10 @@
 #include <boost/intrusive/list.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <span>
 #include <thread>
+#include <vector>
 
 namespace server {
 
@@ -59,6 +62,14 @@ class worker {
   // Closes every session still open; returns how many there were.
   std::size_t force_close_all();
 
+  // Scratch memory for the one session running on this thread right now.
+  // A session reads into `read_scratch` and builds its replies in
+  // `reply_scratch` between two awaits, and leaves nothing there when it
+  // awaits, so all sessions of a worker share them: an idle session holds no
+  // buffer, and a busy one allocates nothing (the capacity stays here).
+  std::span<std::byte> read_scratch() noexcept { return {read_scratch_.get(), read_scratch_size}; }
+  std::vector<std::byte>& reply_scratch() noexcept { return reply_scratch_; }
+
   // Totals kept by this worker's sessions; read them after run() returned.
   std::uint64_t connections = 0;
   std::uint64_t requests = 0;
@@ -67,7 +78,11 @@ class worker {
   using session_list =
       boost::intrusive::list<drainable_session, boost::intrusive::constant_time_size<false>>;
 
+  static constexpr std::size_t read_scratch_size = 64 * 1024;
+
   unsigned index_;
+  std::unique_ptr<std::byte[]> read_scratch_;
+  std::vector<std::byte> reply_scratch_;
   boost::asio::io_context context_{1};  // concurrency hint: one thread runs it
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> keep_running_;
   session_list sessions_;

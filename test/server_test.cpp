@@ -95,6 +95,28 @@ BOOST_AUTO_TEST_CASE(answers_over_ipv6_when_listening_on_the_dual_stack_default)
   }
 }
 
+BOOST_AUTO_TEST_CASE(echo_mode_sends_every_byte_back_as_it_came) {
+  auto config = test::test_config();
+  config.mode = server::service_mode::echo;
+  test_server srv(config);
+  blocking_peer peer(srv.port());
+  // Even bytes that would be a frame, or a greeting, come back unchanged.
+  std::vector<std::byte> frame;
+  proto::append_frame(frame, frame_type::hello, 1, "Hello (client)");
+  const std::string framed(reinterpret_cast<const char*>(frame.data()), frame.size());
+  std::string sent = framed + "plain text\n" + std::string(200000, 'z');
+  peer.send(sent);
+  std::string got;
+  while (got.size() < sent.size()) {
+    const auto part = peer.read_some();
+    BOOST_REQUIRE(!part.empty());
+    got += part;
+  }
+  BOOST_TEST((got == sent));
+  peer.shutdown_send();
+  BOOST_TEST(peer.reads_to_clean_close());
+}
+
 namespace {
 
 // One client: 50 MESSAGEs in one write, then every ACK, matched by id.
