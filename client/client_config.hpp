@@ -12,6 +12,22 @@
 
 namespace client {
 
+// --bench: the load generator's settings.
+struct bench_options {
+  bool enabled = false;
+  unsigned connections = 1;
+  unsigned depth = 1;     // requests in flight per connection
+  std::size_t size = 64;  // payload bytes per request (raw: bytes per message)
+  proto::frame_type type = proto::frame_type::echo;
+  std::chrono::milliseconds duration{std::chrono::seconds(10)};
+  std::uint64_t requests = 0;  // > 0: stop after this many answers (or the duration)
+  std::chrono::milliseconds warmup{std::chrono::seconds(1)};
+  double rate = 0;  // > 0: requests per second in all, on a fixed schedule
+  bool connect_per_request = false;
+  bool idle = false;  // open the connections and hold them
+  bool json = false;
+};
+
 struct client_config {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
@@ -24,6 +40,7 @@ struct client_config {
   std::chrono::milliseconds timeout{std::chrono::seconds(10)};
   // --stdin stops reading input while this many messages await their ack.
   std::size_t max_in_flight = 1024;
+  bench_options bench;
 };
 
 }  // namespace client

@@ -12,12 +12,19 @@ namespace po = boost::program_options;
 
 namespace {
 constexpr const char* program = "asio_client";
+
+std::chrono::milliseconds seconds_option(double seconds) {
+  return std::chrono::milliseconds(static_cast<long long>(seconds * 1000.0));
 }
+}  // namespace
 
 parse_result parse_command_line(int argc, const char* const argv[]) {
   client_config c;
   unsigned port = c.port;
   double timeout = 10;
+  auto& b = c.bench;
+  double duration = 10, warmup = 1;
+  std::string type = "echo";
 
   po::options_description desc(
       "Usage: asio_client [OPTIONS]\n"
@@ -49,7 +56,42 @@ parse_result parse_command_line(int argc, const char* const argv[]) {
      "give up connecting, or waiting for a reply, after this long")
     ("max-in-flight", po::value(&c.max_in_flight)->default_value(c.max_in_flight)->value_name("N"),
      "with --stdin, stop reading input while N messages await their ack");
+
+  po::options_description bench("Load generation (--bench)");
+  bench.add_options()
+    ("bench", po::bool_switch(&b.enabled),
+     "measure the server instead: keep requests in flight on every connection,\n"
+     "check every reply (id and payload), and report messages/s, MB/s and\n"
+     "latency percentiles. With --raw, drive a plain echo server (asio_server\n"
+     "--mode echo, or any RFC 862 server) with fixed-size messages")
+    ("connections,c", po::value(&b.connections)->default_value(b.connections)->value_name("N"),
+     "connections (with --connect-per-request: workers, each connecting anew\n"
+     "for every request)")
+    ("depth,d", po::value(&b.depth)->default_value(b.depth)->value_name("N"),
+     "requests in flight per connection (pipeline depth)")
+    ("size,s", po::value(&b.size)->default_value(b.size)->value_name("BYTES"),
+     "payload bytes per request (with --raw: bytes per message)")
+    ("type", po::value(&type)->default_value(type)->value_name("TYPE"),
+     "echo, message or ping (ping sends no payload)")
+    ("duration", po::value(&duration)->default_value(duration)->value_name("SECONDS"),
+     "measure for this long, after the warm-up")
+    ("requests,n", po::value(&b.requests)->value_name("N"),
+     "stop after N answers (after the warm-up), or at --duration if sooner")
+    ("warmup", po::value(&warmup)->default_value(warmup)->value_name("SECONDS"),
+     "run this long before measuring (0 for none)")
+    ("rate", po::value(&b.rate)->value_name("PER_SECOND"),
+     "send on a fixed schedule, this many requests per second in all, and time\n"
+     "each from when it was due, so a stalled server cannot hide its delay\n"
+     "(coordinated omission); --depth still bounds what is in flight")
+    ("connect-per-request", po::bool_switch(&b.connect_per_request),
+     "connect, send one request, read the reply, close, as the lecture's\n"
+     "client.c does; reports connections per second")
+    ("idle", po::bool_switch(&b.idle),
+     "open --connections connections (each answers one PING, or one byte with\n"
+     "--raw), say 'holding N idle connections', hold them for --duration, close")
+    ("json", po::bool_switch(&b.json), "print the result as one JSON object");
   // clang-format on
+  desc.add(bench);
 
   po::variables_map vm;
   try {
@@ -78,6 +120,46 @@ parse_result parse_command_line(int argc, const char* const argv[]) {
     return {std::nullopt, proto::usage_error(program, "--max-in-flight must be at least 1")};
   if (c.host.empty())
     return {std::nullopt, proto::usage_error(program, "--host must not be empty")};
+  if (b.enabled) {
+    if (type == "echo") {
+      b.type = proto::frame_type::echo;
+    } else if (type == "message") {
+      b.type = proto::frame_type::message;
+    } else if (type == "ping") {
+      b.type = proto::frame_type::ping;
+      b.size = 0;
+    } else {
+      return {std::nullopt, proto::usage_error(program, "--type must be echo, message or ping")};
+    }
+    if (b.connections < 1 || b.depth < 1)
+      return {std::nullopt,
+              proto::usage_error(program, "--connections and --depth must be at least 1")};
+    if (c.raw && b.size < 1)
+      return {std::nullopt, proto::usage_error(program, "--raw needs a --size of at least 1")};
+    if (b.size > c.max_frame)
+      return {std::nullopt,
+              proto::usage_error(program, "--size must be at most " + std::to_string(c.max_frame))};
+    if (!(duration > 0) || warmup < 0)
+      return {std::nullopt,
+              proto::usage_error(program, "--duration must be more than 0, --warmup at least 0")};
+    if (vm.count("rate") && !(b.rate > 0))
+      return {std::nullopt, proto::usage_error(program, "--rate must be more than 0")};
+    if (b.rate > 0 && (c.raw || b.connect_per_request || b.idle))
+      return {std::nullopt,
+              proto::usage_error(program, "--rate works with the protocol's requests only")};
+    if (b.connect_per_request && b.idle)
+      return {std::nullopt,
+              proto::usage_error(program, "--connect-per-request and --idle exclude each other")};
+    b.duration = seconds_option(duration);
+    b.warmup = seconds_option(warmup);
+  } else {
+    for (const auto& option : bench.options()) {
+      const auto& name = option->long_name();
+      if (vm.count(name) && !vm[name].defaulted()) {
+        return {std::nullopt, proto::usage_error(program, "--" + name + " needs --bench")};
+      }
+    }
+  }
   c.port = static_cast<std::uint16_t>(port);
   c.timeout = std::chrono::milliseconds(static_cast<long long>(timeout * 1000));
   return {std::move(c), proto::exit_code::ok};

@@ -86,6 +86,11 @@ awaitable<void> framed_connection::flush() {
   }
 }
 
+bool framed_connection::frame_ready() const noexcept {
+  return proto::decode_frame(in_.readable().subspan(consumed_), max_frame_).status ==
+         proto::decode_status::complete;
+}
+
 awaitable<std::optional<proto::frame>> framed_connection::receive() {
   in_.consume(consumed_);
   consumed_ = 0;

@@ -46,6 +46,10 @@ class framed_connection {
     return queue(type, proto::as_bytes(payload));
   }
   bool has_queued() const noexcept { return !queued_.empty(); }
+  // The id the next queue() will return.
+  std::uint32_t next_id() const noexcept { return next_id_; }
+  // Whether receive() has a whole frame buffered, so would not read.
+  bool frame_ready() const noexcept;
 
   // Writes everything queued. One flush at a time; queue() may be called
   // while it runs. Throws boost::system::system_error.

@@ -5,6 +5,7 @@
 #include <exception>
 #include <iostream>
 
+#include "bench.hpp"
 #include "client_options.hpp"
 #include "exchange.hpp"
 #include "exit_codes.hpp"
@@ -12,7 +13,9 @@
 namespace {
 
 boost::asio::awaitable<void> run_client(const client::client_config& config, int& status) {
-  if (config.raw) {
+  if (config.bench.enabled) {
+    status = co_await client::run_bench(config, std::cout, std::cerr);
+  } else if (config.raw) {
     status = co_await client::run_raw_exchange(config, std::cout, std::cerr);
   } else {
     status = co_await client::run_exchange(config, std::cout, std::cerr);

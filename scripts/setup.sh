@@ -11,6 +11,7 @@ packages=(
   libboost1.81-dev                  # Asio (header-only) and the Boost headers
   libboost-program-options1.81-dev  # the command lines
   libboost-test1.81-dev             # the test runner
+  libboost-json1.81-dev             # the benchmark's --json result
   libspdlog-dev                     # asynchronous logging, brings libfmt-dev
 )
 

@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <memory>
@@ -206,13 +207,33 @@ BOOST_AUTO_TEST_CASE(help_explains_every_option_and_exits_0) {
   BOOST_TEST(s.exit_code == 0);
   for (const char* option :
        {"--port", "--bind", "--threads", "--max-frame", "--idle-timeout", "--drain-timeout",
-        "--greeting", "--log-level", "--version", "Exit status"}) {
+        "--mode", "--greeting", "--log-level", "--version", "Exit status"}) {
     BOOST_TEST(contains(s.out, option), "server --help lacks " << option);
   }
   const auto c = test::run({client_bin, "--help"});
   BOOST_TEST(c.exit_code == 0);
-  for (const char* option : {"--host", "--port", "--message", "--stdin", "--raw", "--greeting",
-                             "--timeout", "--max-in-flight", "--version", "Exit status"}) {
+  for (const char* option : {"--host",
+                             "--port",
+                             "--message",
+                             "--stdin",
+                             "--raw",
+                             "--greeting",
+                             "--timeout",
+                             "--max-in-flight",
+                             "--version",
+                             "--bench",
+                             "--connections",
+                             "--depth",
+                             "--size",
+                             "--type",
+                             "--duration",
+                             "--requests",
+                             "--warmup",
+                             "--rate",
+                             "--connect-per-request",
+                             "--idle",
+                             "--json",
+                             "Exit status"}) {
     BOOST_TEST(contains(c.out, option), "client --help lacks " << option);
   }
 }
@@ -265,6 +286,90 @@ BOOST_AUTO_TEST_CASE(a_port_in_use_is_a_clear_listen_error_exit_69) {
   BOOST_TEST(r.err == "asio_server: cannot listen on 127.0.0.1:" + first.port_text() +
                           ": Address already in use\n");
   BOOST_TEST(first.terminate() == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(bench)
+
+namespace {
+
+// Runs asio_client --bench with `args` and returns its JSON result.
+boost::json::object bench_json(const server_process& srv, std::vector<std::string> args,
+                               int expected_exit = 0) {
+  args.insert(args.begin(), {"--bench", "--json", "--warmup", "0"});
+  const auto r = client(srv, args);
+  BOOST_TEST(r.exit_code == expected_exit, r.err);
+  boost::system::error_code ec;
+  auto value = boost::json::parse(r.out, ec);
+  BOOST_REQUIRE_MESSAGE(!ec && value.is_object(), "not JSON: " << r.out);
+  return value.as_object();
+}
+
+std::int64_t number(const boost::json::object& o, const char* key) {
+  return o.at(key).to_number<std::int64_t>();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(pipelined_echo_checks_every_reply_and_reports_json) {
+  server_process srv({"--log-level", "warn"});
+  const auto r = bench_json(srv, {"-c", "4", "-d", "8", "-s", "100", "-n", "2000"});
+  BOOST_TEST(number(r, "errors") == 0);
+  BOOST_TEST(number(r, "answered") >= 2000);
+  BOOST_TEST(r.at("mode").as_string() == "closed-loop");
+  const auto& latency = r.at("latency_us").as_object();
+  BOOST_TEST(latency.at("p50").as_double() <= latency.at("p99").as_double());
+  BOOST_TEST(latency.at("p99").as_double() <= latency.at("max").as_double());
+  BOOST_TEST(srv.terminate() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(every_request_type_and_mode_runs_without_errors) {
+  server_process srv({"--log-level", "warn"});
+  const std::vector<std::vector<std::string>> loads{
+      {"--type", "message", "-c", "2", "-d", "4", "-n", "500"},
+      {"--type", "ping", "-n", "500"},
+      {"--rate", "2000", "-c", "2", "-d", "4", "--duration", "0.5"},
+      {"--connect-per-request", "-c", "2", "-n", "100"},
+  };
+  for (const auto& load : loads) {
+    BOOST_TEST_CONTEXT(load[0] << " " << load[1]) {
+      const auto r = bench_json(srv, load);
+      BOOST_TEST(number(r, "errors") == 0);
+      BOOST_TEST(number(r, "answered") > 0);
+    }
+  }
+  BOOST_TEST(srv.terminate() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(raw_mode_drives_an_echo_server_and_verifies_the_bytes) {
+  server_process srv({"--mode", "echo", "--log-level", "warn"});
+  const auto r = bench_json(srv, {"--raw", "-c", "3", "-d", "5", "-s", "1000", "-n", "3000"});
+  BOOST_TEST(number(r, "errors") == 0);
+  BOOST_TEST(number(r, "answered") >= 3000);
+  BOOST_TEST(srv.terminate() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_server_that_answers_wrongly_is_reported_with_exit_76) {
+  server_process srv({"--log-level", "warn"});  // greets plain bytes instead of echoing them
+  const auto r = bench_json(srv, {"--raw", "-s", "15", "-n", "10"}, 76);
+  BOOST_TEST(number(r, "errors") >= 1);
+  BOOST_TEST(r.at("first_error").as_string() == "message 1 came back different");
+  BOOST_TEST(srv.terminate() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(idle_mode_holds_the_connections_it_opened) {
+  server_process srv({"--log-level", "warn"});
+  const auto r = bench_json(srv, {"--idle", "-c", "300", "--duration", "0.2"});
+  BOOST_TEST(number(r, "connections_held") == 300);
+  BOOST_TEST(number(r, "errors") == 0);
+  BOOST_TEST(srv.terminate() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(bench_options_need_bench) {
+  const auto r = test::run({client_bin, "--depth", "4"});
+  BOOST_TEST(r.exit_code == 64);
+  BOOST_TEST(r.err.rfind("asio_client: --depth needs --bench\n", 0) == 0u, r.err);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

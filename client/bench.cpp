@@ -1,0 +1,187 @@
+#include "bench.hpp"
+
+#include <unistd.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <csignal>
+#include <iostream>
+
+#include "bench_run.hpp"
+#include "connection.hpp"
+
+namespace client {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+// Counts the connections still running; wakes the waiter when none is.
+struct running_count {
+  std::size_t left = 0;
+  asio::steady_timer done;
+};
+
+// Runs `loop` as its own coroutine; its failure is the run's error, not an
+// exception that would end the others.
+template <typename Loop>
+void spawn_loop(asio::any_io_executor executor, bench_run& run, running_count& running, Loop loop) {
+  ++running.left;
+  asio::co_spawn(executor, std::move(loop), [&run, &running](std::exception_ptr e) {
+    if (e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const connect_error& ex) {
+        run.fail(proto::exit_code::unavailable, ex.what());
+      } catch (const protocol_error& ex) {
+        run.fail(proto::exit_code::protocol, ex.what());
+      } catch (const boost::system::system_error& ex) {
+        run.fail(proto::exit_code::io_error, "connection lost: " + ex.code().message());
+      } catch (const std::exception& ex) {
+        run.fail(proto::exit_code::software, ex.what());
+      }
+    }
+    if (--running.left == 0) running.done.cancel();
+  });
+}
+
+// Ends the measured window after --duration, or earlier at SIGINT/SIGTERM
+// or after --requests answers; then gives the connections --timeout to
+// finish before closing what is left. Runs until cancelled.
+awaitable<void> control(bench_run& run, asio::signal_set& signals) {
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  signals.async_wait([&run](boost::system::error_code ec, int) {
+    if (!ec) run.stop(bench_clock::now());
+  });
+  const auto deadline = run.measure_from() + run.options.duration;
+  while (!run.stopping()) {
+    // A stop can also come from elsewhere: look every 100 ms.
+    timer.expires_at(std::min(deadline, bench_clock::now() + std::chrono::milliseconds(100)));
+    co_await timer.async_wait(use_tuple);
+    if (bench_clock::now() >= deadline) run.stop(bench_clock::now());
+  }
+  timer.expires_after(run.config.timeout);
+  co_await timer.async_wait(use_tuple);
+  run.close_all();
+  timer.expires_at(bench_clock::time_point::max());
+  co_await timer.async_wait(use_tuple);
+}
+
+awaitable<void> progress(bench_run& run, std::ostream& out) {
+  if (!run.track_progress) co_return;
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  const auto began = bench_clock::now();
+  std::uint64_t last = 0;
+  while (!run.stopping()) {
+    timer.expires_after(std::chrono::seconds(1));
+    auto [ec] = co_await timer.async_wait(use_tuple);
+    if (ec || run.stopping()) break;
+    const auto now = bench_clock::now();
+    print_progress(now - began, run.answered_total - last, run.this_second, 0,
+                   now < run.measure_from(), out);
+    last = run.answered_total;
+    run.this_second.reset();
+  }
+  out << "\r\033[K" << std::flush;
+}
+
+awaitable<void> wait_for(running_count& running) {
+  while (running.left != 0) {
+    running.done.expires_at(bench_clock::time_point::max());
+    co_await running.done.async_wait(use_tuple);
+  }
+}
+
+}  // namespace
+
+awaitable<int> run_bench(const client_config& config, std::ostream& out, std::ostream& err) {
+  const auto executor = co_await asio::this_coro::executor;
+  const auto& options = config.bench;
+  tcp::resolver resolver(executor);
+  std::string host = config.host;
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  auto [resolve_ec, endpoints] = co_await resolver.async_resolve(
+      host, std::to_string(config.port), tcp::resolver::numeric_service, use_tuple);
+  if (resolve_ec) {
+    err << "asio_client: cannot connect to " << config.host << ":" << config.port << ": "
+        << resolve_ec.message() << std::endl;
+    co_return proto::exit_code::unavailable;
+  }
+
+  bench_run run(config, endpoints);
+  run.live_sockets.resize(options.connections, nullptr);
+  run.track_progress = !options.json && !options.idle && ::isatty(STDOUT_FILENO);
+  asio::signal_set signals(executor, SIGINT, SIGTERM);
+  running_count running{0, asio::steady_timer(executor)};
+  const auto began = bench_clock::now();
+  run.start(began);
+
+  std::size_t opened = 0;
+  std::vector<tcp::socket> held;
+  for (std::size_t i = 0; i < options.connections; ++i) {
+    if (options.idle) {
+      if (i == 64) break;  // 64 at a time: a burst of thousands would overflow the backlog
+      spawn_loop(executor, run, running, run.open_idle(opened, held));
+    } else if (options.connect_per_request) {
+      spawn_loop(executor, run, running, run.connect_per_request(i));
+    } else if (config.raw) {
+      spawn_loop(executor, run, running, run.raw_closed_loop(i));
+    } else if (options.rate > 0) {
+      // Spread the connections' schedules over one interval.
+      const auto offset = std::chrono::duration_cast<bench_clock::duration>(
+          std::chrono::duration<double>(double(i) / options.rate));
+      spawn_loop(executor, run, running, run.framed_fixed_rate(i, began + offset));
+    } else {
+      spawn_loop(executor, run, running, run.framed_closed_loop(i));
+    }
+  }
+
+  if (options.idle) {
+    co_await wait_for(running);
+    const auto connected = bench_clock::now();
+    err << "asio_client: holding " << held.size() << " idle connections for "
+        << std::chrono::duration<double>(options.duration).count() << " s" << std::endl;
+    asio::steady_timer hold(executor, options.duration);
+    signals.async_wait([&hold](boost::system::error_code ec, int) {
+      if (!ec) hold.cancel();
+    });
+    co_await hold.async_wait(use_tuple);
+    signals.cancel();
+    auto result = run.finish(bench_clock::now());
+    result.connections_held = held.size();
+    result.connect_time = connected - began;
+    held.clear();
+    if (options.json) {
+      print_json(result, config, out);
+    } else {
+      print_text(result, config, out);
+    }
+    co_return run.exit_code();
+  }
+
+  // Waiting for the connections cancels the control and progress
+  // coroutines, and returns only once they are gone.
+  co_await (wait_for(running) || (control(run, signals) && progress(run, out)));
+  const auto result = run.finish(bench_clock::now());
+  signals.cancel();
+  if (options.json) {
+    print_json(result, config, out);
+  } else {
+    print_text(result, config, out);
+  }
+  co_return run.exit_code();
+}
+
+}  // namespace client

@@ -1,0 +1,374 @@
+// What each benchmark connection does, and how replies are checked and
+// counted.
+#include <bit>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <cstring>
+
+#include "bench_run.hpp"
+#include "connection.hpp"
+#include "frame_buffer.hpp"
+
+namespace client {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+proto::frame_type reply_type(proto::frame_type request) {
+  return static_cast<proto::frame_type>(static_cast<std::uint8_t>(request) | 0x80);
+}
+
+void stamp(std::vector<std::byte>& bytes, std::uint32_t id) {
+  for (std::size_t i = 0; i < std::min<std::size_t>(4, bytes.size()); ++i) {
+    bytes[i] = std::byte(id >> (24 - 8 * i));
+  }
+}
+
+// Registers a socket in its slot for close_all() while it lives.
+struct live_socket {
+  live_socket(bench_run& run, std::size_t slot, tcp::socket& s) : run(run), slot(slot) {
+    run.live_sockets[slot] = &s;
+  }
+  ~live_socket() { run.live_sockets[slot] = nullptr; }
+  bench_run& run;
+  std::size_t slot;
+};
+
+}  // namespace
+
+in_flight_window::in_flight_window(unsigned depth)
+    : slots_(std::bit_ceil(std::size_t{depth} * 2)), mask_(slots_.size() - 1), depth_(depth) {}
+
+std::optional<bench_clock::time_point> in_flight_window::take(std::uint32_t id) noexcept {
+  slot& s = slots_[id & mask_];
+  if (s.id != id || id == 0) return std::nullopt;
+  s.id = 0;
+  --count_;
+  return s.sent;
+}
+
+bench_run::bench_run(const client_config& c, tcp::resolver::results_type e)
+    : config(c),
+      options(c.bench),
+      endpoints(std::move(e)),
+      payload_(c.bench.size, std::byte{'x'}),
+      pattern_(c.bench.size, std::byte{'x'}) {}
+
+void bench_run::start(bench_clock::time_point now) { measure_from_ = now + options.warmup; }
+
+void bench_run::record(bench_clock::time_point sent, bench_clock::time_point now) noexcept {
+  const auto ns = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(now - sent).count());
+  ++answered_total;
+  if (track_progress) this_second.record(ns);
+  if (stopping_ || now < measure_from_) return;
+  result_.latency.record(ns);
+  ++result_.answered;
+  result_.payload_bytes += options.size;
+  if (options.requests != 0 && result_.answered >= options.requests) stop(now);
+}
+
+void bench_run::stop(bench_clock::time_point now) noexcept {
+  if (stopping_) return;
+  stopping_ = true;
+  stopped_at_ = now;
+}
+
+void bench_run::fail(int exit_code, std::string why) {
+  if (++result_.errors == 1) result_.first_error = std::move(why);
+  if (exit_code_ == proto::exit_code::ok) exit_code_ = exit_code;
+}
+
+void bench_run::close_all() {
+  for (auto* s : live_sockets) {
+    boost::system::error_code ignored;
+    if (s) s->close(ignored);
+  }
+}
+
+bench_result bench_run::finish(bench_clock::time_point now) {
+  stop(now);
+  result_.elapsed =
+      stopped_at_ > measure_from_ ? stopped_at_ - measure_from_ : bench_clock::duration::zero();
+  return std::move(result_);
+}
+
+const std::vector<std::byte>& bench_run::payload_for(std::uint32_t id) {
+  stamp(payload_, id);
+  return payload_;
+}
+
+bool bench_run::echoed_correctly(proto::bytes_view got, std::uint32_t id) const {
+  if (got.size() != pattern_.size()) return false;
+  const std::size_t head = std::min<std::size_t>(4, got.size());
+  for (std::size_t i = 0; i < head; ++i) {
+    if (got[i] != std::byte(id >> (24 - 8 * i))) return false;
+  }
+  return std::memcmp(got.data() + head, pattern_.data() + head, got.size() - head) == 0;
+}
+
+bool bench_run::reply_is_right(const proto::frame& f) {
+  if (f.type() == proto::frame_type::error) {
+    const auto e = proto::parse_error(f.payload);
+    fail(proto::exit_code::protocol, "server error " + std::to_string(e ? e->code : 0) + ": " +
+                                         std::string(e ? e->text : "(unreadable)"));
+    return false;
+  }
+  if (f.type() == proto::frame_type::goaway) {
+    fail(proto::exit_code::temp_fail, "the server is shutting down (GOAWAY)");
+    return false;
+  }
+  bool right = f.type() == reply_type(options.type);
+  if (right && options.type == proto::frame_type::echo) right = echoed_correctly(f.payload, f.id());
+  if (right && options.type == proto::frame_type::message) right = f.text() == proto::ack_text;
+  if (right && options.type == proto::frame_type::ping) right = f.payload.empty();
+  if (!right) {
+    fail(proto::exit_code::protocol, "wrong reply to request " + std::to_string(f.id()) + ": " +
+                                         std::string(proto::type_name(f.header.type)) + " with " +
+                                         std::to_string(f.payload.size()) + " bytes");
+  }
+  return right;
+}
+
+awaitable<void> bench_run::framed_closed_loop(std::size_t slot) {
+  framed_connection conn(co_await connect(config.host, config.port, config.timeout),
+                         config.max_frame);
+  live_socket registered(*this, slot, conn.socket());
+  in_flight_window window(options.depth);
+  // Fills the window; the requests go out together in the next flush.
+  auto fill = [&] {
+    const auto now = bench_clock::now();
+    while (!stopping_ && window.has_room(conn.next_id())) {
+      const std::uint32_t id = conn.next_id();
+      conn.queue(options.type, proto::bytes_view(payload_for(id)));
+      window.put(id, now);
+    }
+  };
+  fill();
+  co_await conn.flush();
+  while (!window.empty()) {
+    const auto f = co_await conn.receive();
+    const auto now = bench_clock::now();
+    if (!f) {
+      fail(proto::exit_code::io_error, "the server closed a connection with " +
+                                           std::to_string(window.size()) + " requests in flight");
+      co_return;
+    }
+    const auto sent = window.take(f->id());
+    if (!sent) {
+      fail(proto::exit_code::protocol,
+           "reply to request " + std::to_string(f->id()) + ", which is not in flight");
+      co_return;
+    }
+    if (!reply_is_right(*f)) co_return;
+    record(*sent, now);
+    // Answer a whole read's worth of replies with one write.
+    if (!conn.frame_ready()) {
+      fill();
+      if (conn.has_queued()) co_await conn.flush();
+    }
+  }
+  conn.shutdown_send();
+}
+
+awaitable<void> bench_run::framed_fixed_rate(std::size_t slot, bench_clock::time_point first_due) {
+  framed_connection conn(co_await connect(config.host, config.port, config.timeout),
+                         config.max_frame);
+  live_socket registered(*this, slot, conn.socket());
+  in_flight_window window(options.depth);
+  const auto executor = co_await asio::this_coro::executor;
+  asio::steady_timer wakeup(executor);  // the sender waits here while the window is full
+  const auto interval = std::chrono::duration_cast<bench_clock::duration>(
+      std::chrono::duration<double>(double(options.connections) / options.rate));
+
+  auto sender = [&]() -> awaitable<void> {
+    asio::steady_timer timer(executor);
+    auto due = first_due;
+    while (!stopping_) {
+      const auto now = bench_clock::now();
+      if (due > now) {
+        timer.expires_at(due);
+        co_await timer.async_wait(use_tuple);
+        continue;
+      }
+      if (!window.has_room(conn.next_id())) {
+        wakeup.expires_at(bench_clock::time_point::max());
+        co_await wakeup.async_wait(use_tuple);
+        continue;
+      }
+      // Everything due by now goes out, each stamped with when it was due.
+      while (due <= now && window.has_room(conn.next_id())) {
+        const std::uint32_t id = conn.next_id();
+        conn.queue(options.type, proto::bytes_view(payload_for(id)));
+        window.put(id, due);
+        due += interval;
+      }
+      co_await conn.flush();
+    }
+    conn.shutdown_send();  // the server answers what it has, then closes
+  };
+  auto receiver = [&]() -> awaitable<void> {
+    for (;;) {
+      const auto f = co_await conn.receive();
+      const auto now = bench_clock::now();
+      if (!f) break;
+      const auto sent = window.take(f->id());
+      if (!sent) {
+        fail(proto::exit_code::protocol,
+             "reply to request " + std::to_string(f->id()) + ", which is not in flight");
+        break;
+      }
+      if (!reply_is_right(*f)) break;
+      record(*sent, now);
+      wakeup.cancel();
+    }
+    if (!window.empty()) {
+      fail(proto::exit_code::io_error, "the server closed a connection with " +
+                                           std::to_string(window.size()) + " requests in flight");
+    }
+    wakeup.cancel();
+  };
+  co_await (sender() && receiver());
+}
+
+awaitable<void> bench_run::raw_closed_loop(std::size_t slot) {
+  tcp::socket socket = co_await connect(config.host, config.port, config.timeout);
+  live_socket registered(*this, slot, socket);
+  in_flight_window window(options.depth);
+  const std::size_t size = options.size;
+  std::vector<std::byte> out;
+  proto::frame_buffer in;
+  std::uint32_t next = 1, expected = 1;
+
+  auto fill = [&] {
+    const auto now = bench_clock::now();
+    while (!stopping_ && window.has_room(next)) {
+      const auto& message = payload_for(next);
+      out.insert(out.end(), message.begin(), message.end());
+      window.put(next, now);
+      if (++next == 0) next = 1;
+    }
+  };
+  fill();
+  while (!window.empty()) {
+    if (!out.empty()) {
+      auto [ec, n] = co_await asio::async_write(socket, asio::buffer(out), use_tuple);
+      out.clear();
+      if (ec) {
+        fail(proto::exit_code::io_error, "write: " + ec.message());
+        co_return;
+      }
+    }
+    auto space = in.prepare(64 * 1024);
+    auto [ec, n] =
+        co_await socket.async_read_some(asio::buffer(space.data(), space.size()), use_tuple);
+    if (ec) {
+      fail(proto::exit_code::io_error,
+           (ec == asio::error::eof ? std::string("the server closed a connection")
+                                   : "read: " + ec.message()) +
+               " with " + std::to_string(window.size()) + " messages in flight");
+      co_return;
+    }
+    in.commit(n);
+    const auto now = bench_clock::now();
+    // An echo server keeps no message boundaries: cut the stream into
+    // messages of the size sent, in order.
+    while (in.size() >= size) {
+      if (!echoed_correctly(in.readable().first(size), expected)) {
+        fail(proto::exit_code::protocol,
+             "message " + std::to_string(expected) + " came back different");
+        co_return;
+      }
+      if (const auto sent = window.take(expected)) record(*sent, now);
+      in.consume(size);
+      if (++expected == 0) expected = 1;
+    }
+    fill();
+  }
+  boost::system::error_code ignored;
+  socket.shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+awaitable<void> bench_run::connect_per_request(std::size_t slot) {
+  const auto executor = co_await asio::this_coro::executor;
+  // The one request and the one reply it must get, made once.
+  std::vector<std::byte> request, expected;
+  if (config.raw) {
+    request = payload_for(1);
+    expected = request;
+  } else {
+    proto::append_frame(request, options.type, 1, proto::bytes_view(payload_for(1)));
+    proto::append_frame(
+        expected, reply_type(options.type), 1,
+        options.type == proto::frame_type::message ? proto::as_bytes(proto::ack_text)
+        : options.type == proto::frame_type::ping  ? proto::bytes_view{}
+                                                   : proto::bytes_view(payload_for(1)));
+  }
+  std::vector<std::byte> reply(expected.size());
+  while (!stopping_) {
+    const auto began = bench_clock::now();
+    tcp::socket socket(executor);
+    live_socket registered(*this, slot, socket);
+    auto [ec, endpoint] = co_await asio::async_connect(socket, endpoints, use_tuple);
+    if (ec) {
+      fail(proto::exit_code::unavailable, "connect: " + ec.message());
+      co_return;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    std::tie(ec, std::ignore) =
+        co_await asio::async_write(socket, asio::buffer(request), use_tuple);
+    if (!ec)
+      std::tie(ec, std::ignore) = co_await asio::async_read(socket, asio::buffer(reply), use_tuple);
+    if (ec) {
+      fail(proto::exit_code::io_error, "request on a new connection: " + ec.message());
+      co_return;
+    }
+    if (reply != expected) {
+      fail(proto::exit_code::protocol, "wrong reply on a new connection");
+      co_return;
+    }
+    record(began, bench_clock::now());
+  }
+}
+
+awaitable<void> bench_run::open_idle(std::size_t& opened, std::vector<tcp::socket>& held) {
+  const auto executor = co_await asio::this_coro::executor;
+  std::vector<std::byte> request;
+  std::size_t reply_size = 1;
+  if (config.raw) {
+    request.push_back(std::byte{'x'});
+  } else {
+    proto::append_frame(request, proto::frame_type::ping, 1, proto::bytes_view{});
+    reply_size = proto::header_size;
+  }
+  std::vector<std::byte> reply(reply_size);
+  while (opened < options.connections && !stopping_) {
+    ++opened;
+    tcp::socket socket(executor);
+    auto [ec, endpoint] = co_await asio::async_connect(socket, endpoints, use_tuple);
+    if (!ec)
+      std::tie(ec, std::ignore) =
+          co_await asio::async_write(socket, asio::buffer(request), use_tuple);
+    if (!ec)
+      std::tie(ec, std::ignore) = co_await asio::async_read(socket, asio::buffer(reply), use_tuple);
+    if (ec) {
+      fail(proto::exit_code::unavailable,
+           "connection " + std::to_string(opened) + ": " + ec.message());
+      co_return;
+    }
+    held.push_back(std::move(socket));
+  }
+}
+
+}  // namespace client

@@ -1,0 +1,108 @@
+// The state of one --bench run, shared by its connections (all on one
+// thread): the clock, the measured window, the results, and the loops each
+// connection runs. bench.cpp drives it; bench_loops.cpp holds the loops.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bench_result.hpp"
+#include "client_config.hpp"
+#include "exit_codes.hpp"
+#include "frame_codec.hpp"
+
+namespace client {
+
+using bench_clock = std::chrono::steady_clock;
+
+// Send times of the requests in flight on one connection, by id, in a ring
+// twice the depth: no allocation per request. Id 0 marks a free slot.
+class in_flight_window {
+ public:
+  explicit in_flight_window(unsigned depth);
+  bool has_room(std::uint32_t next_id) const noexcept {
+    return count_ < depth_ && slots_[next_id & mask_].id == 0;
+  }
+  void put(std::uint32_t id, bench_clock::time_point sent) noexcept {
+    slots_[id & mask_] = {id, sent};
+    ++count_;
+  }
+  // The send time of `id`, which is no longer in flight; none if it was not.
+  std::optional<bench_clock::time_point> take(std::uint32_t id) noexcept;
+  bool empty() const noexcept { return count_ == 0; }
+  std::size_t size() const noexcept { return count_; }
+
+ private:
+  struct slot {
+    std::uint32_t id = 0;
+    bench_clock::time_point sent;
+  };
+  std::vector<slot> slots_;
+  std::size_t mask_;
+  std::size_t count_ = 0;
+  std::size_t depth_;
+};
+
+class bench_run {
+ public:
+  bench_run(const client_config& config, boost::asio::ip::tcp::resolver::results_type endpoints);
+
+  const client_config& config;
+  const bench_options& options;
+  const boost::asio::ip::tcp::resolver::results_type endpoints;
+
+  // The loops, one per connection (bench_loops.cpp). `slot` names the
+  // connection's entry in live_sockets. Each catches its own errors.
+  boost::asio::awaitable<void> framed_closed_loop(std::size_t slot);
+  boost::asio::awaitable<void> framed_fixed_rate(std::size_t slot,
+                                                 bench_clock::time_point first_due);
+  boost::asio::awaitable<void> raw_closed_loop(std::size_t slot);
+  boost::asio::awaitable<void> connect_per_request(std::size_t slot);
+  boost::asio::awaitable<void> open_idle(std::size_t& opened,
+                                         std::vector<boost::asio::ip::tcp::socket>& held);
+
+  // A reply arrived at `now` for a request sent (or due) at `sent`.
+  void record(bench_clock::time_point sent, bench_clock::time_point now) noexcept;
+  // The measured window ends; connections stop sending and finish.
+  void stop(bench_clock::time_point now) noexcept;
+  bool stopping() const noexcept { return stopping_; }
+  // Counts an error; the first one's text and exit code are kept.
+  void fail(int exit_code, std::string why);
+  // Closes every socket still open: the end of the grace period after stop.
+  void close_all();
+
+  void start(bench_clock::time_point now);
+  bench_clock::time_point measure_from() const noexcept { return measure_from_; }
+  bench_result finish(bench_clock::time_point now);
+  int exit_code() const noexcept { return exit_code_; }
+
+  // For the progress line.
+  std::uint64_t answered_total = 0;
+  latency_histogram this_second;
+  bool track_progress = false;
+
+  std::vector<boost::asio::ip::tcp::socket*> live_sockets;
+
+ private:
+  // The payload of request `id`: the pattern with the id in its first bytes.
+  const std::vector<std::byte>& payload_for(std::uint32_t id);
+  bool echoed_correctly(proto::bytes_view got, std::uint32_t id) const;
+  // Checks a framed reply; false (after fail()) if it is wrong.
+  bool reply_is_right(const proto::frame& f);
+
+  std::vector<std::byte> payload_;
+  std::vector<std::byte> pattern_;
+  bench_clock::time_point measure_from_{};
+  bench_clock::time_point stopped_at_{};
+  bool stopping_ = false;
+  bench_result result_;
+  int exit_code_ = proto::exit_code::ok;
+};
+
+}  // namespace client
