@@ -105,15 +105,7 @@ asio::awaitable<void> accept_connections(tcp::acceptor& acceptor,
     if (starved) spdlog::info("accept: descriptors available again");
     starved = false;
     socket.set_option(tcp::no_delay(true), ec);  // replies go out when written
-    asio::co_spawn(owner.context(), serve_connection(std::move(socket), owner, config, tracker),
-                   [](std::exception_ptr e) {
-                     if (!e) return;
-                     try {
-                       std::rethrow_exception(e);
-                     } catch (const std::exception& ex) {
-                       spdlog::error("session ended by exception: {}", ex.what());
-                     }
-                   });
+    start_session(std::move(socket), owner, config, tracker);
     next = (next + 1) % workers.size();
   }
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
@@ -46,12 +47,15 @@ void log_request(const proto::frame& f, const tcp::endpoint& peer) {
 
 }  // namespace
 
-awaitable<void> serve_connection(tcp::socket socket, worker& owner, const server_config& config,
-                                 session_tracker& tracker) {
-  // The shared_ptr lives in this coroutine frame; the watchdog holds another
-  // while it waits, so the session outlives both.
+void start_session(tcp::socket socket, worker& owner, const server_config& config,
+                   session_tracker& tracker) {
   auto s = std::make_shared<session>(std::move(socket), owner, config, tracker);
-  co_await s->run();
+  s->start();
+  // serve() is the whole coroutine, so an idle connection keeps one frame.
+  // The completion handler keeps the session alive until it is over (the
+  // watchdog holds it too while it waits) and ends it however it ended: no
+  // exception escapes a session, and none is swallowed silently.
+  asio::co_spawn(owner.context(), s->serve(), [s](std::exception_ptr e) { s->finish(e); });
 }
 
 session::session(tcp::socket socket, worker& owner, const server_config& config,
@@ -68,20 +72,28 @@ session::session(tcp::socket socket, worker& owner, const server_config& config,
 
 session::~session() { tracker_.closed(); }
 
-awaitable<void> session::run() {
+void session::start() {
   owner_.attach(*this);
   ++owner_.connections;
   going_away_ = owner_.draining();
   if (config_.mode == service_mode::echo) kind_ = peer_kind::echo;
   spdlog::debug("{}: connected", peer_.address().to_string());
-  try {
-    socket_.non_blocking(true);  // reads and writes that would wait say so instead
-    set_deadline(config_.idle_timeout);
-    co_await serve();
-  } catch (const std::exception& e) {
-    // Nothing should throw here (expected errors are values), so say so
-    // loudly, but only this session ends.
-    spdlog::error("{}: session failed: {}", peer_.address().to_string(), e.what());
+  boost::system::error_code ec;
+  socket_.non_blocking(true, ec);  // reads and writes that would wait say so instead
+  set_deadline(config_.idle_timeout);
+}
+
+void session::finish(std::exception_ptr failure) {
+  if (failure) {
+    // Nothing should throw (expected errors are values), so say so loudly;
+    // only this session ends.
+    try {
+      std::rethrow_exception(failure);
+    } catch (const std::exception& e) {
+      spdlog::error("{}: session failed: {}", peer_.address().to_string(), e.what());
+    } catch (...) {
+      spdlog::error("{}: session failed", peer_.address().to_string());
+    }
   }
   finished_ = true;
   watchdog_.cancel();
@@ -91,58 +103,28 @@ awaitable<void> session::run() {
 }
 
 awaitable<void> session::serve() {
+  // Everything that is not waiting happens in plain functions: this frame,
+  // which every idle connection keeps, holds little more than the loop.
   for (;;) {
-    if (going_away_) {
-      co_await say_goaway_and_close();
+    if (going_away_) break;
+    // Waiting for readability needs no buffer.
+    reading_ = true;
+    auto [ec] = co_await socket_.async_wait(tcp::socket::wait_read, use_tuple);
+    reading_ = false;
+    const std::size_t n = ec ? 0 : read_now(ec);
+    if (ec) {
+      const auto next = after_read_error(ec);
+      if (next == next_step::read_again) continue;
+      if (next == next_step::go_away) break;
       co_return;
     }
-    boost::system::error_code ec;
-    const std::size_t n = co_await receive(ec);
-    if (ec) {
-      if (ec == asio::error::operation_aborted && going_away_ && socket_.is_open()) continue;
-      if (timed_out_ && socket_.is_open()) {
-        spdlog::info("{}: idle for {} s, closing", peer_.address().to_string(),
-                     std::chrono::duration<double>(config_.idle_timeout).count());
-        co_await say_goaway_and_close();
-        co_return;
-      }
-      if (ec != asio::error::eof && ec != asio::error::operation_aborted) {
-        spdlog::debug("{}: read: {}", peer_.address().to_string(), ec.message());
-      } else if (!in_.empty()) {
-        spdlog::debug("{}: left with {} bytes of an incomplete frame", peer_.address().to_string(),
-                      in_.size());
-      }
-      co_return;  // the peer is gone or closed: there is no one left to answer
-    }
     if (n == 0) continue;  // woken, but nothing to read after all
-
-    // From here to send() nothing awaits, so the worker's scratch buffers
-    // are this session's alone.
-    const proto::bytes_view chunk = owner_.read_scratch().first(n);
-    std::vector<std::byte>& replies = owner_.reply_scratch();
-    if (kind_ == peer_kind::undecided) {
-      kind_ = std::to_integer<std::uint8_t>(chunk[0]) == proto::magic ? peer_kind::framed
-                                                                      : peer_kind::raw;
-    }
-    bool keep_open = true;
-    switch (kind_) {
-      case peer_kind::framed:
-        keep_open = answer_frames(chunk, replies);
-        break;
-      case peer_kind::raw:
-        answer_raw_chunk(chunk, replies);
-        break;
-      case peer_kind::echo:
-        replies.insert(replies.end(), chunk.begin(), chunk.end());
-        ++owner_.requests;
-        set_deadline(config_.idle_timeout);
-        break;
-      case peer_kind::undecided:
-        break;
-    }
-    // (Awaiting inside a condition miscompiles with GCC 12: keep it a statement.)
-    if (!replies.empty()) {
-      const bool sent = co_await send(replies);
+    const bool keep_open = answer(n);
+    // Replies almost always go out at once; only a peer that is behind
+    // makes us wait. (Awaiting inside a condition miscompiles with GCC 12:
+    // keep each await a statement.)
+    if (!send_now(ec)) {
+      const bool sent = co_await send_rest(ec);
       if (!sent) co_return;
     }
     if (!keep_open) {
@@ -150,23 +132,60 @@ awaitable<void> session::serve() {
       co_return;
     }
   }
+  co_await say_goaway_and_close();
 }
 
-awaitable<std::size_t> session::receive(boost::system::error_code& ec) {
-  // Waiting for readability needs no buffer; the read that follows does
-  // not block (the socket is non-blocking) and takes everything that has
-  // arrived, up to the scratch buffer's size.
-  reading_ = true;
-  auto [wait_ec] = co_await socket_.async_wait(tcp::socket::wait_read, use_tuple);
-  reading_ = false;
-  if (wait_ec) {
-    ec = wait_ec;
-    co_return 0;
-  }
+std::size_t session::read_now(boost::system::error_code& ec) {
+  // The socket is non-blocking: this takes everything that has arrived, up
+  // to the scratch buffer's size, or nothing.
   const auto scratch = owner_.read_scratch();
   const std::size_t n = socket_.read_some(asio::buffer(scratch.data(), scratch.size()), ec);
   if (ec == asio::error::would_block || ec == asio::error::try_again) ec.clear();
-  co_return n;
+  return n;
+}
+
+session::next_step session::after_read_error(const boost::system::error_code& ec) {
+  if (ec == asio::error::operation_aborted && going_away_ && socket_.is_open()) {
+    return next_step::read_again;  // go_away() interrupted the wait
+  }
+  if (timed_out_ && socket_.is_open()) {
+    spdlog::info("{}: idle for {} s, closing", peer_.address().to_string(),
+                 std::chrono::duration<double>(config_.idle_timeout).count());
+    return next_step::go_away;
+  }
+  if (ec != asio::error::eof && ec != asio::error::operation_aborted) {
+    spdlog::debug("{}: read: {}", peer_.address().to_string(), ec.message());
+  } else if (!in_.empty()) {
+    spdlog::debug("{}: left with {} bytes of an incomplete frame", peer_.address().to_string(),
+                  in_.size());
+  }
+  return next_step::end;  // the peer is gone or closed: there is no one left to answer
+}
+
+bool session::answer(std::size_t n) {
+  // From the read to the write nothing awaits, so the worker's scratch
+  // buffers are this session's alone.
+  const proto::bytes_view chunk = owner_.read_scratch().first(n);
+  std::vector<std::byte>& replies = owner_.reply_scratch();
+  if (kind_ == peer_kind::undecided) {
+    kind_ = std::to_integer<std::uint8_t>(chunk[0]) == proto::magic ? peer_kind::framed
+                                                                    : peer_kind::raw;
+  }
+  switch (kind_) {
+    case peer_kind::framed:
+      return answer_frames(chunk, replies);
+    case peer_kind::raw:
+      answer_raw_chunk(chunk, replies);
+      return true;
+    case peer_kind::echo:
+      replies.insert(replies.end(), chunk.begin(), chunk.end());
+      ++owner_.requests;
+      set_deadline(config_.idle_timeout);
+      return true;
+    case peer_kind::undecided:
+      break;
+  }
+  return true;
 }
 
 bool session::answer_frames(proto::bytes_view chunk, std::vector<std::byte>& replies) {
@@ -243,7 +262,8 @@ void session::answer_raw_chunk(proto::bytes_view chunk, std::vector<std::byte>& 
   set_deadline(config_.idle_timeout);
 }
 
-bool session::send_now(std::vector<std::byte>& replies, boost::system::error_code& ec) {
+bool session::send_now(boost::system::error_code& ec) {
+  std::vector<std::byte>& replies = owner_.reply_scratch();
   std::size_t sent = 0;
   while (sent < replies.size()) {
     sent += socket_.write_some(asio::buffer(replies.data() + sent, replies.size() - sent), ec);
@@ -263,9 +283,7 @@ bool session::send_now(std::vector<std::byte>& replies, boost::system::error_cod
   return false;
 }
 
-awaitable<bool> session::send(std::vector<std::byte>& replies) {
-  boost::system::error_code ec;
-  if (send_now(replies, ec)) co_return true;
+awaitable<bool> session::send_rest(boost::system::error_code ec) {
   if (!ec) {
     std::tie(ec, std::ignore) = co_await asio::async_write(socket_, asio::buffer(out_), use_tuple);
     out_.clear();
@@ -286,10 +304,12 @@ awaitable<void> session::say_goaway_and_close() {
   // last id it will get an answer for, so it knows what to retry elsewhere.
   // A raw peer would not understand the frame, so it just sees the close.
   if (kind_ == peer_kind::framed) {
-    auto& replies = owner_.reply_scratch();
-    proto::append_goaway(replies, last_request_id_);
-    const bool sent = co_await send(replies);
-    if (!sent) co_return;
+    proto::append_goaway(owner_.reply_scratch(), last_request_id_);
+    boost::system::error_code ec;
+    if (!send_now(ec)) {
+      const bool sent = co_await send_rest(ec);
+      if (!sent) co_return;
+    }
   }
   co_await close_gracefully();
 }
@@ -304,7 +324,11 @@ awaitable<void> session::close_gracefully() {
   if (ec) co_return;
   timed_out_ = false;
   set_deadline(config_.linger_timeout);
-  while (!ec) co_await receive(ec);
+  while (!ec) {
+    auto [wait_ec] = co_await socket_.async_wait(tcp::socket::wait_read, use_tuple);
+    ec = wait_ec;
+    if (!ec) read_now(ec);
+  }
   in_.consume(in_.size());
   in_.release();
 }

@@ -23,6 +23,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <vector>
 
@@ -35,10 +36,10 @@ namespace server {
 
 class session_tracker;
 
-// Serves `socket` until the connection ends. Never throws.
-boost::asio::awaitable<void> serve_connection(boost::asio::ip::tcp::socket socket, worker& owner,
-                                              const server_config& config,
-                                              session_tracker& tracker);
+// Starts serving `socket` on `owner`'s thread, in a coroutine of its own,
+// until the connection ends.
+void start_session(boost::asio::ip::tcp::socket socket, worker& owner, const server_config& config,
+                   session_tracker& tracker);
 
 class session final : public drainable_session, public std::enable_shared_from_this<session> {
  public:
@@ -46,7 +47,12 @@ class session final : public drainable_session, public std::enable_shared_from_t
           session_tracker& tracker);
   ~session();
 
-  boost::asio::awaitable<void> run();
+  // Before serve(): joins the worker, arms the idle deadline.
+  void start();
+  // The connection, from the first read to the close.
+  boost::asio::awaitable<void> serve();
+  // After serve(), however it ended: closes the socket, logs a failure.
+  void finish(std::exception_ptr failure);
 
   void go_away() override;
   void force_close() override;
@@ -54,19 +60,27 @@ class session final : public drainable_session, public std::enable_shared_from_t
  private:
   enum class peer_kind : std::uint8_t { undecided, framed, raw, echo };
 
-  boost::asio::awaitable<void> serve();
-  // Waits for bytes and reads them into the worker's scratch buffer: the
-  // bytes read, none if it is worth waiting again, or an error.
-  boost::asio::awaitable<std::size_t> receive(boost::system::error_code& ec);
+  enum class next_step : std::uint8_t { read_again, go_away, end };
+
+  // Reads what has arrived into the worker's scratch buffer, without
+  // waiting: the bytes read (0 if none after all), or an error.
+  std::size_t read_now(boost::system::error_code& ec);
+  // What a failed wait or read means for the connection (and its log line).
+  next_step after_read_error(const boost::system::error_code& ec);
+  // Answers the `n` bytes just read into the worker's reply buffer; false
+  // when the connection must close after the replies.
+  bool answer(std::size_t n);
   // Answers every complete request in `in_` + `chunk` into `replies` and
   // keeps the start of an incomplete one; false when the connection must
   // close.
   bool answer_frames(proto::bytes_view chunk, std::vector<std::byte>& replies);
   void answer_raw_chunk(proto::bytes_view chunk, std::vector<std::byte>& replies);
-  // Sends `replies` (the worker's scratch, left empty): at once if the
-  // socket takes it all, else through `out_`. False when the peer is gone.
-  boost::asio::awaitable<bool> send(std::vector<std::byte>& replies);
-  bool send_now(std::vector<std::byte>& replies, boost::system::error_code& ec);
+  // Writes the worker's reply buffer (leaving it empty) as far as the socket
+  // takes it now; what it does not take moves to `out_`. True when all went.
+  bool send_now(boost::system::error_code& ec);
+  // Waits until `out_` is written; false (and logged) when the peer is gone
+  // or `ec` already says so.
+  boost::asio::awaitable<bool> send_rest(boost::system::error_code ec);
   boost::asio::awaitable<void> say_goaway_and_close();
   boost::asio::awaitable<void> close_gracefully();
 
