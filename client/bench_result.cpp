@@ -12,12 +12,15 @@ namespace {
 
 // 1234567 -> "1,234,567": figures a person reads at a glance.
 std::string grouped(std::uint64_t n) {
-  std::string digits = std::to_string(n), out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i != 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
+  char digits[24], out[32];
+  const int length =
+      std::snprintf(digits, sizeof digits, "%llu", static_cast<unsigned long long>(n));
+  int at = 0;
+  for (int i = 0; i < length; ++i) {
+    if (i != 0 && (length - i) % 3 == 0) out[at++] = ',';
+    out[at++] = digits[i];
   }
-  return out;
+  return std::string(out, static_cast<std::size_t>(at));
 }
 
 // Nanoseconds in the unit that suits them: "850 ns", "12.3 us", "4.56 ms".
@@ -45,17 +48,28 @@ double micros(std::uint64_t ns) { return double(ns) / 1e3; }
 }  // namespace
 
 std::string describe_load(const client_config& c) {
+  // (snprintf rather than std::string's operator+, which GCC 12 at -O3
+  // warns about falsely.)
   const auto& b = c.bench;
-  std::string s = type_text(c);
-  if (c.raw || b.type != proto::frame_type::ping) s += " " + std::to_string(b.size) + " B";
-  if (b.idle) return s + ", " + grouped(b.connections) + " idle connections";
-  if (b.connect_per_request) {
-    return s + ", a new connection per request, " + std::to_string(b.connections) + " workers";
+  char size[32] = "", load[160];
+  if (c.raw || b.type != proto::frame_type::ping)
+    std::snprintf(size, sizeof size, " %zu B", b.size);
+  if (b.idle) {
+    std::snprintf(load, sizeof load, "%s%s, %s idle connections", type_text(c).c_str(), size,
+                  grouped(b.connections).c_str());
+  } else if (b.connect_per_request) {
+    std::snprintf(load, sizeof load, "%s%s, a new connection per request, %u workers",
+                  type_text(c).c_str(), size, b.connections);
+  } else {
+    const int n =
+        std::snprintf(load, sizeof load, "%s%s, %u connection%s x depth %u", type_text(c).c_str(),
+                      size, b.connections, b.connections == 1 ? "" : "s", b.depth);
+    if (b.rate > 0 && n > 0 && static_cast<std::size_t>(n) < sizeof load) {
+      std::snprintf(load + n, sizeof load - static_cast<std::size_t>(n), ", fixed rate %s/s",
+                    grouped(static_cast<std::uint64_t>(b.rate)).c_str());
+    }
   }
-  s += ", " + std::to_string(b.connections) + " connection" + (b.connections == 1 ? "" : "s") +
-       " x depth " + std::to_string(b.depth);
-  if (b.rate > 0) s += ", fixed rate " + grouped(static_cast<std::uint64_t>(b.rate)) + "/s";
-  return s;
+  return load;
 }
 
 void print_text(const bench_result& r, const client_config& c, std::ostream& out) {

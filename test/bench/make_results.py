@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Turns scripts/bench.sh's results (one JSON object a line) into RESULTS.md."""
+import datetime
+import json
+import sys
+
+results_file, duration, cores = sys.argv[1], sys.argv[2], sys.argv[3]
+rows = [json.loads(line) for line in open(results_file) if line.strip()]
+by = {(r["target"], r["scenario"]): r for r in rows}
+
+
+def get(target, scenario):
+    return by.get((target, scenario))
+
+
+def rate(target, scenario):
+    r = get(target, scenario)
+    if not r or r.get("errors", 1) != 0:
+        return None
+    return r.get("per_second")
+
+
+def latency(target, scenario, p):
+    r = get(target, scenario)
+    if not r or r.get("errors", 1) != 0:
+        return None
+    return r.get("latency_us", {}).get(p)
+
+
+def per_connection(target):
+    r = get(target, "idle")
+    if not r or r.get("errors", 1) != 0 or not r.get("connections_held"):
+        return None
+    return (r["rss_after_kib"] - r["rss_before_kib"]) * 1024 / r["connections_held"]
+
+
+def num(v, unit=""):
+    if v is None:
+        return "n/a"
+    if v >= 100:
+        return f"{v:,.0f}{unit}"
+    return f"{v:,.1f}{unit}"
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return "n/a"
+    return f"{a / b:.2f}x"
+
+
+held = next((r.get("connections_held") for r in rows if r["scenario"] == "idle"), 0)
+out = []
+out.append("# Benchmark results\n")
+out.append(
+    f"Written by `scripts/bench.sh` on {datetime.date.today()}, on a {cores}-core machine, "
+    f"all figures from one run, side by side: {duration} s per measurement after a 1 s "
+    "warm-up, each server pinned to CPU 0 and the load generator (`asio_client --bench`, "
+    "every reply checked) to CPU 1. `ours` is `asio_server --threads 1`. Loads are written "
+    "connections x depth x payload. Ratios are ours / the other; for latency and memory, "
+    "lower is better.\n"
+)
+out.append("## Raw echo: the same load against each server\n")
+out.append("| load | ours | epoll limit | lecture design (thread per connection) | ours / epoll | threaded / epoll |")
+out.append("|---|---|---|---|---|---|")
+for scenario, name in [
+    ("1x1x64", "1 x 1 x 64 B, msg/s"),
+    ("50x1x64", "50 x 1 x 64 B, msg/s"),
+    ("50x16x64", "50 x 16 x 64 B (pipelined), msg/s"),
+    ("10x4x16k", "10 x 4 x 16 KiB (bulk), msg/s"),
+    ("cpr4", "connect per request, 4 workers, connections/s"),
+]:
+    o, e, t = rate("ours", scenario), rate("epoll", scenario), rate("threaded", scenario)
+    out.append(f"| {name} | {num(o)} | {num(e)} | {num(t)} | {ratio(o, e)} | {ratio(t, e)} |")
+for p in ["p50", "p99"]:
+    o, e, t = (latency(x, "1x1x64", p) for x in ["ours", "epoll", "threaded"])
+    out.append(
+        f"| 1 x 1 x 64 B latency {p} | {num(o, ' us')} | {num(e, ' us')} | {num(t, ' us')} "
+        f"| {ratio(o, e)} | {ratio(t, e)} |"
+    )
+for p in ["p50", "p99"]:
+    o, e, t = (latency(x, "50x16x64", p) for x in ["ours", "epoll", "threaded"])
+    out.append(
+        f"| 50 x 16 x 64 B latency {p} | {num(o, ' us')} | {num(e, ' us')} | {num(t, ' us')} "
+        f"| {ratio(o, e)} | {ratio(t, e)} |"
+    )
+o, e, t = (per_connection(x) for x in ["ours", "epoll", "threaded"])
+out.append(
+    f"| server RSS per idle connection ({held:,} held) | {num(o, ' B')} | {num(e, ' B')} "
+    f"| {num(t, ' B')} | {ratio(o, e)} | {ratio(t, e)} |"
+)
+
+out.append("\n## The protocol: our ECHO through our client, redis PING through redis-benchmark\n")
+out.append("| load | ours (protocol) | redis-server | ours / redis |")
+out.append("|---|---|---|---|")
+o, r = rate("ours-protocol", "50x16x64"), rate("redis", "50x16-ping")
+out.append(f"| 50 x 16, ECHO 64 B vs PING, msg/s | {num(o)} | {num(r)} | {ratio(o, r)} |")
+o = rate("ours-protocol", "50x16-ping")
+out.append(f"| 50 x 16, PING vs PING, msg/s | {num(o)} | {num(r)} | {ratio(o, r)} |")
+for p in ["p50", "p99"]:
+    o, r = latency("ours-protocol", "50x16x64", p), latency("redis", "50x16-ping", p)
+    out.append(f"| 50 x 16 latency {p} | {num(o, ' us')} | {num(r, ' us')} | {ratio(o, r)} |")
+o = latency("ours-protocol", "1x1x64", "p50")
+out.append(f"| 1 x 1 x 64 B ECHO latency p50 (ours only) | {num(o, ' us')} | | |")
+o = per_connection("ours-protocol")
+out.append(f"| server RSS per idle connection, protocol mode | {num(o, ' B')} | | |")
+
+errors = [r for r in rows if r.get("errors", 0) != 0]
+if errors:
+    out.append("\n## Errors\n")
+    for r in errors:
+        out.append(f"- {r['target']} {r['scenario']}: {r.get('errors')} ({r.get('first_error', '')})")
+print("\n".join(out))
