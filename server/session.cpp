@@ -25,6 +25,11 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 // What a session may keep between requests: the start of a small frame, or
 // replies to a slow reader. Anything larger is freed once it is used up.
 constexpr std::size_t retained_partial_bytes = 4 * 1024;
+// A connection whose reads keep coming gets a read buffer of its own
+// ("hot"), and gives it back after a quiet second ("cold"). See session.hpp.
+constexpr std::size_t hot_read_bytes = 16 * 1024;
+constexpr std::uint8_t reads_to_get_hot = 4;
+constexpr std::chrono::seconds cool_down_after{1};
 constexpr std::size_t retained_reply_bytes = 64 * 1024;
 
 void log_request(const proto::frame& f, const tcp::endpoint& peer) {
@@ -107,17 +112,30 @@ awaitable<void> session::serve() {
   // which every idle connection keeps, holds little more than the loop.
   for (;;) {
     if (going_away_) break;
-    // Waiting for readability needs no buffer.
+    boost::system::error_code ec;
+    std::size_t n = 0;
     reading_ = true;
-    auto [ec] = co_await socket_.async_wait(tcp::socket::wait_read, use_tuple);
+    if (hot_) {
+      // A busy connection reads into its own buffer: Asio then waits for
+      // it with the descriptor's standing epoll registration.
+      auto space = in_.prepare(std::max(hot_read_bytes, next_frame_size_ - in_.size()));
+      std::tie(ec, n) =
+          co_await socket_.async_read_some(asio::buffer(space.data(), space.size()), use_tuple);
+      if (!ec) in_.commit(n);
+    } else {
+      // A quiet one waits for readability with no buffer at all, then reads
+      // into the worker's scratch buffer.
+      std::tie(ec) = co_await socket_.async_wait(tcp::socket::wait_read, use_tuple);
+      if (!ec) n = read_now(ec);
+    }
     reading_ = false;
-    const std::size_t n = ec ? 0 : read_now(ec);
     if (ec) {
       const auto next = after_read_error(ec);
       if (next == next_step::read_again) continue;
       if (next == next_step::go_away) break;
       co_return;
     }
+    cooling_ = false;      // a read that completed keeps the connection hot
     if (n == 0) continue;  // woken, but nothing to read after all
     const bool keep_open = answer(n);
     // Replies almost always go out at once; only a peer that is behind
@@ -148,6 +166,15 @@ session::next_step session::after_read_error(const boost::system::error_code& ec
   if (ec == asio::error::operation_aborted && going_away_ && socket_.is_open()) {
     return next_step::read_again;  // go_away() interrupted the wait
   }
+  if (ec == asio::error::operation_aborted && cooling_ && socket_.is_open()) {
+    // The watchdog found the connection quiet: give its buffer back and wait
+    // without one from now on.
+    cooling_ = false;
+    hot_ = false;
+    busy_reads_ = 0;
+    in_.release();
+    return next_step::read_again;
+  }
   if (timed_out_ && socket_.is_open()) {
     spdlog::info("{}: idle for {} s, closing", peer_.address().to_string(),
                  std::chrono::duration<double>(config_.idle_timeout).count());
@@ -164,28 +191,34 @@ session::next_step session::after_read_error(const boost::system::error_code& ec
 
 bool session::answer(std::size_t n) {
   // From the read to the write nothing awaits, so the worker's scratch
-  // buffers are this session's alone.
-  const proto::bytes_view chunk = owner_.read_scratch().first(n);
+  // buffers are this session's alone. A hot connection's bytes are in
+  // `in_` already; a quiet one's are in the scratch buffer.
+  const proto::bytes_view chunk = hot_ ? proto::bytes_view{} : owner_.read_scratch().first(n);
+  const proto::bytes_view bytes = hot_ ? in_.readable() : chunk;
   std::vector<std::byte>& replies = owner_.reply_scratch();
   if (kind_ == peer_kind::undecided) {
-    kind_ = std::to_integer<std::uint8_t>(chunk[0]) == proto::magic ? peer_kind::framed
+    kind_ = std::to_integer<std::uint8_t>(bytes[0]) == proto::magic ? peer_kind::framed
                                                                     : peer_kind::raw;
   }
+  bool keep_open = true;
   switch (kind_) {
     case peer_kind::framed:
-      return answer_frames(chunk, replies);
+      keep_open = answer_frames(chunk, replies);
+      break;
     case peer_kind::raw:
-      answer_raw_chunk(chunk, replies);
-      return true;
+      answer_raw_chunk(bytes, replies);
+      break;
     case peer_kind::echo:
-      replies.insert(replies.end(), chunk.begin(), chunk.end());
+      replies.insert(replies.end(), bytes.begin(), bytes.end());
       ++owner_.requests;
       set_deadline(config_.idle_timeout);
-      return true;
+      break;
     case peer_kind::undecided:
       break;
   }
-  return true;
+  if (kind_ != peer_kind::framed && hot_) in_.consume(bytes.size());
+  if (!hot_ && ++busy_reads_ == reads_to_get_hot) heat_up();
+  return keep_open;
 }
 
 bool session::answer_frames(proto::bytes_view chunk, std::vector<std::byte>& replies) {
@@ -241,7 +274,7 @@ bool session::answer_frames(proto::bytes_view chunk, std::vector<std::byte>& rep
     std::copy(rest.begin(), rest.end(), space.begin());
     in_.commit(rest.size());
   }
-  if (in_.empty() && in_.capacity() > retained_partial_bytes) in_.release();
+  if (!hot_ && in_.empty() && in_.capacity() > retained_partial_bytes) in_.release();
   return keep_open;
 }
 
@@ -350,7 +383,9 @@ void session::force_close() {
 }
 
 void session::set_deadline(steady_clock::duration from_now) {
-  const auto when = steady_clock::now() + from_now;
+  const auto now = steady_clock::now();
+  last_activity_ = now;
+  const auto when = now + from_now;
   const bool sooner = when < deadline_;
   deadline_ = when;
   // A later deadline needs no timer call: the watchdog re-arms itself when
@@ -358,9 +393,23 @@ void session::set_deadline(steady_clock::duration from_now) {
   if (!finished_ && (!watchdog_armed_ || sooner)) arm_watchdog();
 }
 
+void session::heat_up() {
+  hot_ = true;
+  // The watchdog may be asleep until the idle deadline; it must now also
+  // wake when the connection has been quiet long enough to cool down.
+  if (!finished_) arm_watchdog();
+}
+
 void session::arm_watchdog() {
   watchdog_armed_ = true;
-  watchdog_.expires_at(deadline_);  // cancels a wait already pending
+  auto wake = deadline_;
+  if (hot_ && !closing_ && !cooling_) {
+    // Wake when it has been quiet for the cool-down; if it could not cool
+    // then (a frame half in, or a write pending), look again a little later.
+    const auto cool_at = last_activity_ + cool_down_after;
+    wake = std::min(wake, std::max(cool_at, steady_clock::now() + cool_down_after / 4));
+  }
+  watchdog_.expires_at(wake);  // cancels a wait already pending
   watchdog_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
     if (ec) return;  // replaced by a newer wait, or the session is over
     self->watchdog_armed_ = false;
@@ -370,7 +419,14 @@ void session::arm_watchdog() {
 
 void session::on_watchdog() {
   if (finished_) return;
-  if (deadline_ > steady_clock::now()) {
+  const auto now = steady_clock::now();
+  if (hot_ && reading_ && !closing_ && !cooling_ && in_.empty() &&
+      now >= last_activity_ + cool_down_after) {
+    cooling_ = true;  // serve() gives the buffer back when the read is cancelled
+    boost::system::error_code ignored;
+    socket_.cancel(ignored);
+  }
+  if (deadline_ > now) {
     arm_watchdog();  // the deadline moved while we slept
     return;
   }

@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "blocking_peer.hpp"
@@ -93,6 +94,43 @@ BOOST_AUTO_TEST_CASE(answers_over_ipv6_when_listening_on_the_dual_stack_default)
       BOOST_TEST(static_cast<int>(f->type) == 0x84);
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(a_busy_connection_that_goes_quiet_and_busy_again_is_served_throughout) {
+  // Busy: many reads in a row give the session a read buffer of its own;
+  // after a quiet second it gives it back; then busy again. Every reply must
+  // be right across both changes.
+  test_server srv;
+  blocking_peer peer(srv.port());
+  std::uint32_t id = 0;
+  auto burst = [&] {
+    for (int round = 0; round < 8; ++round) {
+      std::vector<std::byte> batch;
+      for (int i = 0; i < 10; ++i) {
+        ++id;
+        proto::append_frame(batch, frame_type::echo, id, "payload " + std::to_string(id));
+      }
+      peer.send({reinterpret_cast<const char*>(batch.data()), batch.size()});
+      for (std::uint32_t want = id - 9; want <= id; ++want) {
+        const auto f = peer.read_frame();
+        BOOST_REQUIRE(f.has_value());
+        BOOST_TEST(f->id == want);
+        BOOST_TEST(f->payload == "payload " + std::to_string(want));
+      }
+    }
+  };
+  burst();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // quiet: not a synchronisation
+  burst();
+  // A frame split across the change of mode is put together too.
+  std::vector<std::byte> frame;
+  proto::append_frame(frame, frame_type::echo, ++id, "split");
+  peer.send({reinterpret_cast<const char*>(frame.data()), 5});
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  peer.send({reinterpret_cast<const char*>(frame.data()) + 5, frame.size() - 5});
+  const auto f = peer.read_frame();
+  BOOST_REQUIRE(f.has_value());
+  BOOST_TEST(f->payload == "split");
 }
 
 BOOST_AUTO_TEST_CASE(echo_mode_sends_every_byte_back_as_it_came) {
