@@ -85,6 +85,8 @@ stop_server() {
 }
 
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+# User and system CPU time of a process, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 # record TARGET SCENARIO JSON: one line of the results.
 record() {
@@ -97,10 +99,18 @@ load() {
   local target=$1 scenario=$2
   shift 2
   echo "  $target: $scenario" >&2
-  local json
+  local json cpu_before cpu_after started ended
+  cpu_before=$(cpu_ticks "$server_pid")
+  started=$(date +%s.%N)
   json=$("${pin_load[@]}" "$bin/asio_client" --host 127.0.0.1 --port "$port" --bench --json \
     --duration "$duration" --warmup "$warmup" "$@") || true
+  ended=$(date +%s.%N)
+  cpu_after=$(cpu_ticks "$server_pid")
   [[ -n $json ]] || json='{"errors": 1, "first_error": "no result"}'
+  # The server's share of its core over the run: below 1, the load
+  # generator, not the server, set the pace.
+  json=$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r["server_cpu"]=(int(sys.argv[3])-int(sys.argv[2]))/float(sys.argv[4])/(float(sys.argv[6])-float(sys.argv[5])); print(json.dumps(r))' \
+    "$json" "$cpu_before" "$cpu_after" "$(getconf CLK_TCK)" "$started" "$ended")
   record "$target" "$scenario" "$json"
 }
 
