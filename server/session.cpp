@@ -27,7 +27,8 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t retained_partial_bytes = 4 * 1024;
 // A connection whose reads keep coming gets a read buffer of its own
 // ("hot"), and gives it back after a quiet second ("cold"). See session.hpp.
-constexpr std::size_t hot_read_bytes = 16 * 1024;
+constexpr std::uint32_t min_hot_read_bytes = 16 * 1024;
+constexpr std::uint32_t max_hot_read_bytes = 64 * 1024;
 constexpr std::uint8_t reads_to_get_hot = 4;
 constexpr std::chrono::seconds cool_down_after{1};
 constexpr std::size_t retained_reply_bytes = 64 * 1024;
@@ -118,10 +119,13 @@ awaitable<void> session::serve() {
     if (hot_) {
       // A busy connection reads into its own buffer: Asio then waits for
       // it with the descriptor's standing epoll registration.
-      auto space = in_.prepare(std::max(hot_read_bytes, next_frame_size_ - in_.size()));
+      auto space = in_.prepare(std::max<std::size_t>(read_size_, next_frame_size_ - in_.size()));
       std::tie(ec, n) =
           co_await socket_.async_read_some(asio::buffer(space.data(), space.size()), use_tuple);
       if (!ec) in_.commit(n);
+      // A read that fills the buffer says more was waiting: read more at a
+      // time (bulk transfers), up to the scratch buffer's size.
+      if (!ec && n == space.size()) read_size_ = std::min(read_size_ * 2, max_hot_read_bytes);
     } else {
       // A quiet one waits for readability with no buffer at all, then reads
       // into the worker's scratch buffer.
@@ -172,6 +176,7 @@ session::next_step session::after_read_error(const boost::system::error_code& ec
     cooling_ = false;
     hot_ = false;
     busy_reads_ = 0;
+    read_size_ = min_hot_read_bytes;
     in_.release();
     return next_step::read_again;
   }

@@ -119,6 +119,7 @@ class session final : public drainable_session, public std::enable_shared_from_t
   bool hot_ = false;      // reads into `in_` rather than waiting without a buffer
   bool cooling_ = false;  // the watchdog cancelled a hot read to go quiet
   std::uint8_t busy_reads_ = 0;
+  std::uint32_t read_size_ = 16 * 1024;  // bytes a hot read asks for; grows for bulk
 };
 
 }  // namespace server
