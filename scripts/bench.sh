@@ -8,11 +8,13 @@
 #             thread per connection
 #   redis     redis-server, PING driven by redis-benchmark: the anchor for a
 #             tuned single-threaded request/response server
-# with the same load generator (asio_client --bench), the server pinned to one
-# core and the load to the other. Writes test/bench/RESULTS.md.
+# with the same load generator (asio_client --bench), each server pinned to
+# one core and the load to the other. Every measurement runs on each server
+# in turn, REPS times over, and the median is reported, so that a drift of
+# the machine touches all servers alike. Writes test/bench/RESULTS.md.
 #
-#   scripts/bench.sh                 # 5 s per measurement
-#   DURATION=10 scripts/bench.sh
+#   scripts/bench.sh                      # 3 x 5 s per measurement
+#   DURATION=10 REPS=5 scripts/bench.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -30,12 +32,12 @@ if ((${#missing[@]})); then
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     "${missing[@]}" >/dev/null
 fi
-# redis-server's package starts a service; ours runs on its own port.
 
 cmake --preset release >/dev/null
 cmake --build build-release
 
 duration=${DURATION:-5}
+reps=${REPS:-3}
 warmup=1
 idle_connections=${IDLE_CONNECTIONS:-10000}
 bin=build-release
@@ -53,24 +55,23 @@ fi
 pin_server=(taskset -c "$server_cpu")
 pin_load=(taskset -c "$load_cpu")
 
-server_pid=
+declare -A pid port
 cleanup() {
-  if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then kill "$server_pid"; fi
+  for p in "${pid[@]}"; do kill "$p" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-# start_server LOG COMMAND...: starts it pinned, waits for "listening on
-# HOST:PORT" (10 s at most), sets $server_pid and $port.
+# start_server TARGET COMMAND...: starts it pinned to the server's core and
+# waits for "listening on HOST:PORT" (10 s at most).
 start_server() {
-  local log=$1
+  local target=$1 log=$work/$1.log
   shift
   "${pin_server[@]}" "$@" >"$log" 2>&1 &
-  server_pid=$!
-  port=
+  pid[$target]=$!
   for _ in $(seq 100); do
-    port=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$log" | head -1)
-    [[ -n $port ]] && return 0
+    port[$target]=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$log" | head -1)
+    [[ -n ${port[$target]} ]] && return 0
     sleep 0.1
   done
   echo "bench: $* did not start:" >&2
@@ -78,10 +79,12 @@ start_server() {
   exit 1
 }
 
-stop_server() {
-  kill "$server_pid" 2>/dev/null || true
-  wait "$server_pid" 2>/dev/null || true
-  server_pid=
+stop_servers() {
+  for target in "${!pid[@]}"; do
+    kill "${pid[$target]}" 2>/dev/null || true
+    wait "${pid[$target]}" 2>/dev/null || true
+    unset "pid[$target]"
+  done
 }
 
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
@@ -99,13 +102,13 @@ load() {
   local target=$1 scenario=$2
   shift 2
   echo "  $target: $scenario" >&2
-  local json cpu_before cpu_after started ended
-  cpu_before=$(cpu_ticks "$server_pid")
+  local json cpu_before cpu_after started ended server=${pid[$target]}
+  cpu_before=$(cpu_ticks "$server")
   started=$(date +%s.%N)
-  json=$("${pin_load[@]}" "$bin/asio_client" --host 127.0.0.1 --port "$port" --bench --json \
-    --duration "$duration" --warmup "$warmup" "$@") || true
+  json=$("${pin_load[@]}" "$bin/asio_client" --host 127.0.0.1 --port "${port[$target]}" --bench \
+    --json --duration "$duration" --warmup "$warmup" "$@") || true
   ended=$(date +%s.%N)
-  cpu_after=$(cpu_ticks "$server_pid")
+  cpu_after=$(cpu_ticks "$server")
   [[ -n $json ]] || json='{"errors": 1, "first_error": "no result"}'
   # The server's share of its core over the run: below 1, the load
   # generator, not the server, set the pace.
@@ -119,11 +122,11 @@ idle() {
   local target=$1
   shift
   echo "  $target: $idle_connections idle connections" >&2
+  local before after json log=$work/idle.log server=${pid[$target]}
   sleep 0.5
-  local before after json log=$work/idle.log
-  before=$(rss_kib "$server_pid")
-  "${pin_load[@]}" "$bin/asio_client" --host 127.0.0.1 --port "$port" --bench --json --idle \
-    -c "$idle_connections" --duration 3 "$@" >"$work/idle.json" 2>"$log" &
+  before=$(rss_kib "$server")
+  "${pin_load[@]}" "$bin/asio_client" --host 127.0.0.1 --port "${port[$target]}" --bench --json \
+    --idle -c "$idle_connections" --duration 3 "$@" >"$work/idle.json" 2>"$log" &
   local client=$!
   for _ in $(seq 600); do
     grep -q holding "$log" && break
@@ -131,7 +134,7 @@ idle() {
     sleep 0.1
   done
   sleep 0.5
-  after=$(rss_kib "$server_pid")
+  after=$(rss_kib "$server")
   wait "$client" || true
   json=$(cat "$work/idle.json")
   [[ -n $json ]] || json='{"errors": 1, "first_error": "no result"}'
@@ -140,55 +143,77 @@ idle() {
   record "$target" "idle" "$json"
 }
 
-echo "bench: raw echo, ${duration} s per measurement, server on CPU $server_cpu, load on CPU $load_cpu" >&2
-for target in ours epoll threaded; do
-  case $target in
-    ours) start_server "$work/$target.log" "$bin/asio_server" --mode echo --threads 1 \
-      --log-level warn --bind 127.0.0.1 --port 0 ;;
-    epoll) start_server "$work/$target.log" "$bin/epoll_echo" 0 ;;
-    threaded) start_server "$work/$target.log" "$bin/threaded_echo" 0 ;;
-  esac
-  load "$target" "1x1x64" --raw -c 1 -d 1 -s 64
-  load "$target" "50x1x64" --raw -c 50 -d 1 -s 64
-  load "$target" "50x16x64" --raw -c 50 -d 16 -s 64
-  load "$target" "10x4x16k" --raw -c 10 -d 4 -s 16384
-  load "$target" "cpr4" --raw --connect-per-request -c 4 -s 64
-  idle "$target" --raw
-  stop_server
-done
-
-echo "bench: the protocol against redis" >&2
-start_server "$work/ours-protocol.log" "$bin/asio_server" --threads 1 --log-level warn \
-  --bind 127.0.0.1 --port 0
-load "ours-protocol" "50x16x64" -c 50 -d 16 -s 64
-load "ours-protocol" "50x16-ping" --type ping -c 50 -d 16
-load "ours-protocol" "1x1x64" -c 1 -d 1 -s 64
-idle "ours-protocol"
-stop_server
-
-redis_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"${pin_server[@]}" redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
-  --daemonize no --logfile "$work/redis.log" &
-server_pid=$!
-for _ in $(seq 100); do
-  redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
-  sleep 0.1
-done
-echo "  redis: redis-benchmark -c 50 -P 16 -t ping" >&2
-requests=$((duration * 1000000))
-csv=$(timeout $((duration * 6 + 60)) "${pin_load[@]}" redis-benchmark -p "$redis_port" -c 50 -P 16 \
-  -t ping -n "$requests" --csv -q 2>/dev/null || true)
-stop_server
-python3 - "$csv" >>"$results" <<'EOF'
+# redis_ping: one redis-benchmark run, -c 50 -P 16, recorded like ours.
+redis_ping() {
+  echo "  redis: redis-benchmark -c 50 -P 16 -t ping" >&2
+  local csv
+  csv=$(timeout $((duration * 6 + 60)) "${pin_load[@]}" redis-benchmark -p "${port[redis]}" \
+    -c 50 -P 16 -t ping -n $((duration * 1000000)) --csv -q 2>/dev/null || true)
+  # Columns: test, rps, avg, min, p50, p95, p99, max (milliseconds).
+  python3 -c '
 import csv, io, json, sys
-rows = list(csv.reader(io.StringIO(sys.argv[1])))
-for row in rows[1:]:
+for row in list(csv.reader(io.StringIO(sys.argv[1])))[1:]:
     if row and row[0] == "PING_MBULK":
         print(json.dumps({"target": "redis", "scenario": "50x16-ping", "per_second": float(row[1]),
                           "errors": 0, "latency_us": {"p50": float(row[4]) * 1000,
                                                       "p99": float(row[6]) * 1000}}))
-EOF
+' "$csv" >>"$results"
+}
 
-python3 test/bench/make_results.py "$results" "$duration" "$(nproc)" >"$out_md"
+raw_targets=(ours epoll threaded)
+echo "bench: raw echo, $reps x $duration s per measurement, server on CPU $server_cpu, load on CPU $load_cpu" >&2
+start_server ours "$bin/asio_server" --mode echo --threads 1 --log-level warn --bind 127.0.0.1 --port 0
+start_server epoll "$bin/epoll_echo" 0
+start_server threaded "$bin/threaded_echo" 0
+scenarios=(
+  "1x1x64 -c 1 -d 1 -s 64"
+  "50x1x64 -c 50 -d 1 -s 64"
+  "50x16x64 -c 50 -d 16 -s 64"
+  "10x4x16k -c 10 -d 4 -s 16384"
+  "cpr4 --connect-per-request -c 4 -s 64"
+)
+for line in "${scenarios[@]}"; do
+  read -r scenario args <<<"$line"
+  for ((rep = 1; rep <= reps; ++rep)); do
+    for target in "${raw_targets[@]}"; do
+      # shellcheck disable=SC2086 # the arguments are meant to split
+      load "$target" "$scenario" --raw $args
+    done
+  done
+done
+stop_servers
+
+# Idle connections on servers started afresh: memory a server freed after
+# the loads above would otherwise hide what new connections cost.
+echo "bench: $idle_connections idle connections, server RSS" >&2
+start_server ours "$bin/asio_server" --mode echo --threads 1 --log-level warn --bind 127.0.0.1 --port 0
+idle ours --raw
+start_server ours-protocol "$bin/asio_server" --threads 1 --log-level warn --bind 127.0.0.1 --port 0
+idle ours-protocol
+start_server epoll "$bin/epoll_echo" 0
+idle epoll --raw
+start_server threaded "$bin/threaded_echo" 0
+idle threaded --raw
+stop_servers
+
+echo "bench: the protocol against redis" >&2
+start_server ours-protocol "$bin/asio_server" --threads 1 --log-level warn --bind 127.0.0.1 --port 0
+port[redis]=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"${pin_server[@]}" redis-server --port "${port[redis]}" --bind 127.0.0.1 --save "" \
+  --appendonly no --daemonize no --logfile "$work/redis.log" &
+pid[redis]=$!
+for _ in $(seq 100); do
+  redis-cli -p "${port[redis]}" ping >/dev/null 2>&1 && break
+  sleep 0.1
+done
+for ((rep = 1; rep <= reps; ++rep)); do
+  load "ours-protocol" "50x16x64" -c 50 -d 16 -s 64
+  redis_ping
+  load "ours-protocol" "50x16-ping" --type ping -c 50 -d 16
+  load "ours-protocol" "1x1x64" -c 1 -d 1 -s 64
+done
+stop_servers
+
+python3 test/bench/make_results.py "$results" "$duration" "$(nproc)" "$reps" >"$out_md"
 echo "bench: wrote $out_md" >&2
 cat "$out_md"

@@ -2,29 +2,50 @@
 """Turns scripts/bench.sh's results (one JSON object a line) into RESULTS.md."""
 import datetime
 import json
+import statistics
 import sys
 
-results_file, duration, cores = sys.argv[1], sys.argv[2], sys.argv[3]
+results_file, duration, cores, reps = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 rows = [json.loads(line) for line in open(results_file) if line.strip()]
-by = {(r["target"], r["scenario"]): r for r in rows}
+runs = {}
+for r in rows:
+    runs.setdefault((r["target"], r["scenario"]), []).append(r)
+
+
+def median(values):
+    values = sorted(v for v in values if v is not None)
+    return statistics.median(values) if values else None
+
+
+def clean_runs(target, scenario):
+    """The runs of a measurement, or none if any of them had an error."""
+    rs = runs.get((target, scenario), [])
+    return rs if rs and all(r.get("errors", 1) == 0 for r in rs) else []
 
 
 def get(target, scenario):
-    return by.get((target, scenario))
+    rs = runs.get((target, scenario))
+    return rs[0] if rs else None
 
 
 def rate(target, scenario):
-    r = get(target, scenario)
-    if not r or r.get("errors", 1) != 0:
-        return None
-    return r.get("per_second")
+    return median(r.get("per_second") for r in clean_runs(target, scenario))
 
 
 def latency(target, scenario, p):
-    r = get(target, scenario)
-    if not r or r.get("errors", 1) != 0:
-        return None
-    return r.get("latency_us", {}).get(p)
+    return median(r.get("latency_us", {}).get(p) for r in clean_runs(target, scenario))
+
+
+def cpu(target, scenario):
+    return median(r.get("server_cpu") for r in clean_runs(target, scenario))
+
+
+def per_cpu(target, scenario):
+    return median(
+        r["per_second"] / r["server_cpu"]
+        for r in clean_runs(target, scenario)
+        if r.get("server_cpu")
+    )
 
 
 def per_connection(target):
@@ -53,8 +74,8 @@ out = []
 out.append("# Benchmark results\n")
 out.append(
     f"Written by `scripts/bench.sh` on {datetime.date.today()}, on a {cores}-core machine, "
-    f"all figures from one run, side by side: {duration} s per measurement after a 1 s "
-    "warm-up, each server pinned to CPU 0 and the load generator (`asio_client --bench`, "
+    f"all figures from one run, side by side: each measurement is the median of {reps} runs "
+    f"of {duration} s after a 1 s warm-up, taken in turn on every server; each server pinned to CPU 0 and the load generator (`asio_client --bench`, "
     "every reply checked) to CPU 1. `ours` is `asio_server --threads 1`. Loads are written "
     "connections x depth x payload. Ratios are ours / the other; for latency and memory, "
     "lower is better.\n"
@@ -84,21 +105,10 @@ for p in ["p50", "p99"]:
         f"| {ratio(o, e)} | {ratio(t, e)} |"
     )
 o, e, t = (per_connection(x) for x in ["ours", "epoll", "threaded"])
-idle_row = (o, e, t)
 out.append(
     f"| server RSS per idle connection ({held:,} held) | {num(o, ' B')} | {num(e, ' B')} "
     f"| {num(t, ' B')} | {ratio(o, e)} | {ratio(t, e)} |"
 )
-
-
-def cpu(target, scenario):
-    r = get(target, scenario)
-    return r.get("server_cpu") if r else None
-
-
-def per_cpu(target, scenario):
-    v, c = rate(target, scenario), cpu(target, scenario)
-    return v / c if v is not None and c else None
 
 
 out.append(
