@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -9,7 +10,9 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "frame_codec.hpp"
 #include "session.hpp"
+#include "session_tracker.hpp"
 
 namespace server {
 
@@ -50,6 +53,35 @@ bool out_of_descriptors(const boost::system::error_code& ec) {
   return ec == asio::error::no_descriptors || ec == boost::system::errc::too_many_files_open ||
          ec == boost::system::errc::too_many_files_open_in_system ||
          ec == asio::error::no_buffer_space || ec == asio::error::no_memory;
+}
+
+// Over --max-connections: ERROR 4 and a close, costing no session. What the
+// peer already sent is read first, so that the close is a FIN, not a reset
+// that could destroy the ERROR before the peer reads it.
+template <typename Socket>
+void turn_away(Socket& socket, std::size_t max_connections) {
+  static thread_local std::uint64_t turned_away = 0;
+  static thread_local std::chrono::steady_clock::time_point last_report;
+  std::vector<std::byte> busy;
+  proto::append_error(
+      busy, 0, proto::error_code::server_busy,
+      "server busy: " + std::to_string(max_connections) + " connections already; try again later");
+  boost::system::error_code ec;
+  socket.non_blocking(true, ec);
+  socket.write_some(asio::buffer(busy), ec);
+  socket.shutdown(tcp::socket::shutdown_send, ec);
+  std::array<char, 4096> sink;
+  while (!ec) socket.read_some(asio::buffer(sink), ec);
+  socket.close(ec);
+  // One line a second at most, however many are turned away.
+  ++turned_away;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_report >= std::chrono::seconds(1)) {
+    spdlog::warn("busy: turned away {} connection(s) over --max-connections {}", turned_away,
+                 max_connections);
+    turned_away = 0;
+    last_report = now;
+  }
 }
 
 }  // namespace
@@ -104,6 +136,10 @@ asio::awaitable<void> accept_connections(tcp::acceptor& acceptor,
     }
     if (starved) spdlog::info("accept: descriptors available again");
     starved = false;
+    if (tracker.live() >= config.max_connections) {
+      turn_away(socket, config.max_connections);
+      continue;
+    }
     socket.set_option(tcp::no_delay(true), ec);  // replies go out when written
     start_session(std::move(socket), owner, config, tracker);
     next = (next + 1) % workers.size();

@@ -1,6 +1,8 @@
 // asio_server: parse the command line, listen, serve until a signal, drain.
 #include <spdlog/spdlog.h>
 
+#include <sys/resource.h>
+
 #include <csignal>
 #include <cstdio>
 #include <exception>
@@ -18,6 +20,12 @@ int main(int argc, char* argv[]) {
   server::server_config& config = parsed.options->config;
   config.handle_signals = true;
   std::signal(SIGPIPE, SIG_IGN);  // a vanished peer is an error code, not a signal
+  // Every connection is a descriptor: take all the system allows.
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &files);
+  }
 
   server::start_logging(parsed.options->log_level);
   int status = proto::exit_code::ok;
@@ -29,8 +37,12 @@ int main(int argc, char* argv[]) {
     where << endpoint;  // [::]:8080 for IPv6, 127.0.0.1:8080 for IPv4
     std::printf("listening on %s\n", where.str().c_str());
     std::fflush(stdout);
-    spdlog::info("{} thread(s), max frame {} bytes, idle timeout {} s", config.threads,
-                 config.max_frame, std::chrono::duration<double>(config.idle_timeout).count());
+    ::getrlimit(RLIMIT_NOFILE, &files);
+    spdlog::info(
+        "{} thread(s), max frame {} bytes, max {} connections ({} descriptors), idle timeout {} s",
+        config.threads, config.max_frame, config.max_connections,
+        static_cast<unsigned long long>(files.rlim_cur),
+        std::chrono::duration<double>(config.idle_timeout).count());
     srv.run();
     const auto t = srv.summary();
     spdlog::info("stopped: {} connection(s) served, {} request(s) answered, {} closed by force",

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -26,8 +27,18 @@ struct server_config {
   std::string greeting{proto::default_greeting};
   service_mode mode = service_mode::protocol;
 
-  // A connection with no complete request for this long is closed.
+  // Connections served at once; one more is answered ERROR 4 (busy) and
+  // closed, and the server goes on accepting.
+  std::size_t max_connections = 10000;
+  // A connection that sends no byte for this long after connecting is closed.
+  std::chrono::milliseconds handshake_timeout{std::chrono::seconds(10)};
+  // A connection with no complete request for this long is closed (a frame
+  // trickling in a byte at a time does not count as activity).
   std::chrono::milliseconds idle_timeout{std::chrono::minutes(5)};
+  // A peer that takes none of its replies for this long is closed. Since the
+  // server does not read while it waits to write, what one session queues is
+  // bounded by the replies to one read (at most 64 KiB of requests).
+  std::chrono::milliseconds write_timeout{std::chrono::seconds(30)};
   // From SIGINT/SIGTERM (or server::stop) until the last session is closed.
   std::chrono::milliseconds drain_timeout{std::chrono::seconds(5)};
   // After the last reply and a half-close, how long to wait for the peer to

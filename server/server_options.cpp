@@ -27,7 +27,7 @@ parse_result parse_command_line(int argc, const char* const argv[]) {
   server_config& c = o.config;
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   unsigned port = c.port;
-  double idle = 300, drain = 5;
+  double idle = 300, drain = 5, handshake = 10, write = 30;
   std::string mode = "protocol";
 
   po::options_description desc(
@@ -55,9 +55,20 @@ parse_result parse_command_line(int argc, const char* const argv[]) {
     ("max-frame", po::value(&c.max_frame)->default_value(c.max_frame)->value_name("BYTES"),
      "largest request payload accepted; a larger one is answered with ERROR 2\n"
      "and the connection is closed")
+    ("max-connections", po::value(&c.max_connections)->default_value(c.max_connections)->value_name("N"),
+     "connections served at once; one more is answered ERROR 4 (server busy)\n"
+     "and closed while the server goes on accepting. The open-file limit is\n"
+     "raised to its maximum at start; past it, accepting pauses and retries.")
+    ("handshake-timeout", po::value(&handshake)->default_value(handshake)->value_name("SECONDS"),
+     "close a connection that sends nothing for this long after connecting")
+    ("write-timeout", po::value(&write)->default_value(write)->value_name("SECONDS"),
+     "close a connection that takes none of its replies for this long (the\n"
+     "server stops reading from a peer that does not read, so what it queues\n"
+     "for one connection stays bounded)")
     ("idle-timeout", po::value(&idle)->default_value(idle)->value_name("SECONDS"),
      "close a connection that has sent no complete request for this long\n"
-     "(framed peers get GOAWAY first)")
+     "(framed peers get GOAWAY first); a frame trickling in byte by byte does\n"
+     "not count as activity")
     ("drain-timeout", po::value(&drain)->default_value(drain)->value_name("SECONDS"),
      "on SIGINT/SIGTERM, how long connections get to finish before they are\n"
      "closed; the server then exits 0")
@@ -95,7 +106,9 @@ parse_result parse_command_line(int argc, const char* const argv[]) {
     return {std::nullopt, proto::usage_error(program, "--threads must be 1 to 1024")};
   if (c.max_frame < 1)
     return {std::nullopt, proto::usage_error(program, "--max-frame must be at least 1")};
-  if (!(idle > 0) || !(drain > 0))
+  if (c.max_connections < 1)
+    return {std::nullopt, proto::usage_error(program, "--max-connections must be at least 1")};
+  if (!(idle > 0) || !(drain > 0) || !(handshake > 0) || !(write > 0))
     return {std::nullopt, proto::usage_error(program, "timeouts must be more than 0 seconds")};
   if (mode == "echo") {
     c.mode = service_mode::echo;
@@ -108,6 +121,8 @@ parse_result parse_command_line(int argc, const char* const argv[]) {
   }
   c.port = static_cast<std::uint16_t>(port);
   c.idle_timeout = seconds_option(idle);
+  c.handshake_timeout = seconds_option(handshake);
+  c.write_timeout = seconds_option(write);
   c.drain_timeout = seconds_option(drain);
   c.linger_timeout = std::min(c.linger_timeout, c.drain_timeout);
   return {std::move(o), proto::exit_code::ok};

@@ -33,6 +33,8 @@ constexpr std::uint8_t reads_to_get_hot = 4;
 constexpr std::chrono::seconds cool_down_after{1};
 constexpr std::size_t retained_reply_bytes = 64 * 1024;
 
+double seconds(std::chrono::milliseconds d) { return std::chrono::duration<double>(d).count(); }
+
 void log_request(const proto::frame& f, const tcp::endpoint& peer) {
   switch (f.type()) {
     case proto::frame_type::hello:
@@ -86,7 +88,7 @@ void session::start() {
   spdlog::debug("{}: connected", peer_.address().to_string());
   boost::system::error_code ec;
   socket_.non_blocking(true, ec);  // reads and writes that would wait say so instead
-  set_deadline(config_.idle_timeout);
+  set_deadline(config_.handshake_timeout);
 }
 
 void session::finish(std::exception_ptr failure) {
@@ -141,6 +143,10 @@ awaitable<void> session::serve() {
     }
     cooling_ = false;      // a read that completed keeps the connection hot
     if (n == 0) continue;  // woken, but nothing to read after all
+    if (!spoke_) {
+      spoke_ = true;  // from now on the idle timeout applies, not the handshake's
+      set_deadline(config_.idle_timeout);
+    }
     const bool keep_open = answer(n);
     // Replies almost always go out at once; only a peer that is behind
     // makes us wait. (Awaiting inside a condition miscompiles with GCC 12:
@@ -181,15 +187,23 @@ session::next_step session::after_read_error(const boost::system::error_code& ec
     return next_step::read_again;
   }
   if (timed_out_ && socket_.is_open()) {
-    spdlog::info("{}: idle for {} s, closing", peer_.address().to_string(),
-                 std::chrono::duration<double>(config_.idle_timeout).count());
+    if (spoke_) {
+      spdlog::info("{}: no complete request for {} s (--idle-timeout), closing",
+                   peer_.address().to_string(), seconds(config_.idle_timeout));
+    } else {
+      spdlog::info("{}: sent nothing for {} s after connecting (--handshake-timeout), closing",
+                   peer_.address().to_string(), seconds(config_.handshake_timeout));
+    }
     return next_step::go_away;
   }
   if (ec != asio::error::eof && ec != asio::error::operation_aborted) {
     spdlog::debug("{}: read: {}", peer_.address().to_string(), ec.message());
-  } else if (!in_.empty()) {
-    spdlog::debug("{}: left with {} bytes of an incomplete frame", peer_.address().to_string(),
-                  in_.size());
+  }
+  if (!in_.empty()) {
+    spdlog::info("{}: {} in the middle of a frame ({} of {} bytes received)",
+                 peer_.address().to_string(),
+                 ec == asio::error::eof ? "closed" : "connection lost: " + ec.message(), in_.size(),
+                 next_frame_size_);
   }
   return next_step::end;  // the peer is gone or closed: there is no one left to answer
 }
@@ -323,14 +337,20 @@ bool session::send_now(boost::system::error_code& ec) {
 
 awaitable<bool> session::send_rest(boost::system::error_code ec) {
   if (!ec) {
+    // Nothing is read meanwhile, so a peer that sends but never reads
+    // stops being read from; the write timeout then closes it.
+    set_deadline(config_.write_timeout);
     std::tie(ec, std::ignore) = co_await asio::async_write(socket_, asio::buffer(out_), use_tuple);
     out_.clear();
     if (out_.capacity() > retained_reply_bytes) std::vector<std::byte>().swap(out_);
-    if (!ec) co_return true;
+    if (!ec) {
+      set_deadline(config_.idle_timeout);
+      co_return true;
+    }
   }
   if (timed_out_) {
-    spdlog::info("{}: peer stopped reading for {} s, closing", peer_.address().to_string(),
-                 std::chrono::duration<double>(config_.idle_timeout).count());
+    spdlog::info("{}: took none of its replies for {} s (--write-timeout), closing",
+                 peer_.address().to_string(), seconds(config_.write_timeout));
   } else {
     spdlog::debug("{}: write: {}", peer_.address().to_string(), ec.message());
   }

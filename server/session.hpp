@@ -116,6 +116,7 @@ class session final : public drainable_session, public std::enable_shared_from_t
   bool timed_out_ = false;   // the watchdog fired
   bool finished_ = false;    // run() is over
   bool watchdog_armed_ = false;
+  bool spoke_ = false;    // the peer has sent its first byte
   bool hot_ = false;      // reads into `in_` rather than waiting without a buffer
   bool cooling_ = false;  // the watchdog cancelled a hot read to go quiet
   std::uint8_t busy_reads_ = 0;
