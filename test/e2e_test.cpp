@@ -15,56 +15,17 @@
 
 #include "blocking_peer.hpp"
 #include "child_process.hpp"
+#include "server_process.hpp"
 
 using namespace std::chrono_literals;
 using test::child_process;
 
 namespace {
 
-const std::string server_bin = ASIO_SERVER_BIN;
-const std::string client_bin = ASIO_CLIENT_BIN;
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-// asio_server on 127.0.0.1 and a port the kernel picks, read back from its
-// "listening on" line. Ended by SIGKILL if a test leaves it running.
-class server_process {
- public:
-  explicit server_process(std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv{server_bin, "--port", "0", "--bind", "127.0.0.1"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    child_.emplace(std::move(argv), std::string{}, /*keep_stdin_open=*/true);
-    const auto line = child_->read_line(10s);
-    BOOST_REQUIRE_MESSAGE(line.has_value(), "no 'listening on' line; stderr: " << child_->err());
-    BOOST_REQUIRE_MESSAGE(line->rfind("listening on 127.0.0.1:", 0) == 0, *line);
-    port_ = std::stoi(line->substr(line->rfind(':') + 1));
-    BOOST_REQUIRE(port_ > 0);
-  }
-
-  int port() const { return port_; }
-  std::string port_text() const { return std::to_string(port_); }
-  child_process& process() { return *child_; }
-
-  // Waits (bounded) for a line of the log that contains `text`.
-  bool log_shows(const std::string& text) {
-    while (auto line = child_->read_line(10s)) {
-      if (contains(*line, text)) return true;
-    }
-    return false;
-  }
-
-  // SIGTERM, then the exit code (-1 if it did not exit within 10 s).
-  int terminate(int signo = SIGTERM) {
-    child_->send_signal(signo);
-    return child_->wait(10s);
-  }
-
- private:
-  std::optional<child_process> child_;
-  int port_ = 0;
-};
+using test::client_bin;
+using test::contains;
+using test::server_bin;
+using test::server_process;
 
 test::run_result client(const server_process& srv, std::vector<std::string> args,
                         std::string input = {}) {

@@ -1,0 +1,275 @@
+// Fault injection: the built asio_server attacked on loopback. After each
+// attack a fresh client must be served, the server's memory must have stayed
+// under a stated bound, and its log must name the cause.
+#define BOOST_TEST_MODULE fault_tests
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/test/unit_test.hpp>
+#include <chrono>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "blocking_peer.hpp"
+#include "child_process.hpp"
+#include "server_process.hpp"
+
+using namespace std::chrono_literals;
+using proto::frame_type;
+using test::blocking_peer;
+using test::contains;
+using test::server_process;
+
+namespace {
+
+// The bound on the server's resident memory during every attack below. An
+// idle server uses about 10 MiB; a session queues at most the replies to
+// one read, so no attack here should come near it.
+constexpr long rss_bound_kib = 64 * 1024;
+
+// What every case ends with: memory in bounds, and a fresh client served.
+void check_still_serving(server_process& srv) {
+  const long rss = srv.rss_kib();
+  BOOST_TEST_MESSAGE("server RSS: " << rss << " KiB");
+  BOOST_TEST(rss > 0);
+  BOOST_TEST(rss < rss_bound_kib);
+  blocking_peer fresh(static_cast<std::uint16_t>(srv.port()));
+  fresh.send_frame(frame_type::hello, 1, "Hello (client)");
+  const auto f = fresh.read_frame();
+  BOOST_REQUIRE(f.has_value());
+  BOOST_TEST(f->payload == "Hello (server)!");
+}
+
+std::string frame_bytes(frame_type type, std::uint32_t id, std::string_view payload) {
+  std::vector<std::byte> out;
+  proto::append_frame(out, type, id, payload);
+  return {reinterpret_cast<const char*>(out.data()), out.size()};
+}
+
+std::uint16_t port_of(const server_process& srv) { return static_cast<std::uint16_t>(srv.port()); }
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(attacks)
+
+BOOST_AUTO_TEST_CASE(random_garbage_after_the_magic_is_a_malformed_frame) {
+  server_process srv;
+  std::mt19937 random(42);
+  for (int round = 0; round < 20; ++round) {
+    blocking_peer peer(port_of(srv));
+    std::string garbage(4096, '\0');
+    for (auto& c : garbage) c = static_cast<char>(random());
+    garbage[0] = static_cast<char>(0xA5);
+    garbage[1] = static_cast<char>(2 + round);  // never version 1
+    peer.send(garbage);
+    const auto f = peer.read_frame();
+    BOOST_REQUIRE(f.has_value());
+    BOOST_TEST(static_cast<int>(f->type) == 0x7F);
+    BOOST_TEST(proto::parse_error(proto::as_bytes(f->payload))->code == 1);
+  }
+  BOOST_TEST(srv.log_shows("malformed frame: unsupported version"));
+  check_still_serving(srv);
+}
+
+BOOST_AUTO_TEST_CASE(garbage_without_the_magic_is_a_plain_bytes_peer_and_harmless) {
+  server_process srv({"--log-level", "warn"});
+  std::mt19937 random(7);
+  blocking_peer peer(port_of(srv));
+  std::string garbage(64 * 1024, '\0');
+  for (auto& c : garbage) c = static_cast<char>(random() % 0xA0);  // never 0xA5 first
+  peer.send(garbage);
+  BOOST_TEST(peer.read_some().rfind("Hello (server)!", 0) == 0u);
+  check_still_serving(srv);
+}
+
+BOOST_AUTO_TEST_CASE(a_header_announcing_4_gib_is_refused_before_any_of_it_is_buffered) {
+  server_process srv;
+  const long before = srv.rss_kib();
+  std::vector<std::unique_ptr<blocking_peer>> peers;
+  for (int i = 0; i < 50; ++i) {
+    peers.push_back(std::make_unique<blocking_peer>(port_of(srv)));
+    peers.back()->send_header(0x03, 7, 0xFFFFFFFFu);
+    peers.back()->send(std::string(1000, 'x'));
+  }
+  for (auto& p : peers) {
+    const auto f = p->read_frame();
+    BOOST_REQUIRE(f.has_value());
+    BOOST_TEST(proto::parse_error(proto::as_bytes(f->payload))->code == 2);
+    BOOST_TEST(f->id == 7u);
+  }
+  BOOST_TEST(srv.log_shows("frame too large"));
+  BOOST_TEST(srv.rss_kib() - before < 8 * 1024);  // nothing near 4 GiB x 50 was reserved
+  check_still_serving(srv);
+}
+
+BOOST_AUTO_TEST_CASE(a_truncated_frame_then_a_reset_is_logged_and_costs_nothing) {
+  server_process srv;
+  {
+    blocking_peer peer(port_of(srv));
+    peer.send_header(0x03, 1, 1000);
+    peer.send(std::string(10, 'x'));
+    std::this_thread::sleep_for(100ms);  // let the 22 bytes arrive before the reset
+    peer.reset();
+  }
+  BOOST_TEST(srv.log_shows("in the middle of a frame (22 of 1012 bytes received)"));
+  check_still_serving(srv);
+}
+
+BOOST_AUTO_TEST_CASE(a_byte_a_second_is_cut_off_at_the_idle_timeout) {
+  server_process srv({"--idle-timeout", "2"});
+  blocking_peer slow(port_of(srv));
+  const std::string frame = frame_bytes(frame_type::echo, 1, std::string(100, 's'));
+  bool cut_off = false;
+  for (std::size_t i = 0; i < frame.size() && !cut_off; ++i) {
+    if (::send(slow.fd(), frame.data() + i, 1, MSG_NOSIGNAL) != 1) cut_off = true;
+    pollfd p{slow.fd(), POLLIN, 0};
+    if (::poll(&p, 1, 1000) > 0) cut_off = true;  // GOAWAY or the close
+  }
+  BOOST_TEST(cut_off);  // long before the 112 bytes (and 112 s) were through
+  BOOST_TEST(srv.log_shows("no complete request for 2 s (--idle-timeout), closing"));
+  check_still_serving(srv);
+}
+
+BOOST_AUTO_TEST_CASE(a_connection_that_never_speaks_is_cut_off_at_the_handshake_timeout) {
+  server_process srv({"--handshake-timeout", "1"});
+  blocking_peer silent(port_of(srv));
+  BOOST_TEST(silent.reads_to_clean_close());
+  BOOST_TEST(srv.log_shows("sent nothing for 1 s after connecting (--handshake-timeout)"));
+  check_still_serving(srv);
+}
+
+BOOST_AUTO_TEST_CASE(five_thousand_connections_over_the_limit_get_busy_and_the_rest_are_served) {
+  server_process srv({"--max-connections", "100", "--log-level", "warn"});
+  std::vector<std::unique_ptr<blocking_peer>> peers;
+  for (int i = 0; i < 5100; ++i) peers.push_back(std::make_unique<blocking_peer>(port_of(srv)));
+  int busy = 0, served = 0;
+  for (auto& p : peers) {
+    p->send_frame(frame_type::ping, 1);
+    const auto f = p->read_frame();
+    if (!f) continue;
+    if (static_cast<int>(f->type) == 0x7F) {
+      BOOST_TEST(proto::parse_error(proto::as_bytes(f->payload))->code == 4);
+      ++busy;
+    } else if (static_cast<int>(f->type) == 0x84) {
+      ++served;
+    }
+  }
+  BOOST_TEST(served == 100);
+  BOOST_TEST(busy == 5000);
+  BOOST_TEST(srv.log_shows("busy: turned away"));
+  peers.clear();
+  std::this_thread::sleep_for(200ms);  // let the server see the closes
+  check_still_serving(srv);
+}
+
+BOOST_AUTO_TEST_CASE(a_client_that_never_reads_is_stopped_then_closed_at_the_write_timeout) {
+  server_process srv({"--write-timeout", "1"});
+  blocking_peer hog(port_of(srv));
+  ::fcntl(hog.fd(), F_SETFL, ::fcntl(hog.fd(), F_GETFL) | O_NONBLOCK);
+  // Up to 100 MB of ECHO requests, whose replies would be 100 MB; the
+  // server stops reading when it cannot write, so most are never sent.
+  const std::string request = frame_bytes(frame_type::echo, 1, std::string(64 * 1024, 'h'));
+  std::size_t sent = 0, offset = 0;
+  const auto give_up = std::chrono::steady_clock::now() + 10s;
+  while (sent < 100'000'000 && std::chrono::steady_clock::now() < give_up) {
+    const ssize_t n =
+        ::send(hog.fd(), request.data() + offset, request.size() - offset, MSG_NOSIGNAL);
+    if (n > 0) {
+      sent += static_cast<std::size_t>(n);
+      offset = (offset + static_cast<std::size_t>(n)) % request.size();
+      continue;
+    }
+    if (n < 0 && errno != EAGAIN) break;  // the server closed it
+    pollfd p{hog.fd(), POLLOUT, 0};
+    ::poll(&p, 1, 100);
+  }
+  BOOST_TEST_MESSAGE("sent " << sent << " bytes before the server stopped taking them");
+  BOOST_TEST(sent < 100'000'000u);
+  BOOST_TEST(srv.log_shows("took none of its replies for 1 s (--write-timeout), closing"));
+  check_still_serving(srv);
+}
+
+BOOST_AUTO_TEST_CASE(a_half_closed_client_gets_every_reply_then_a_clean_close) {
+  server_process srv;
+  blocking_peer peer(port_of(srv));
+  for (std::uint32_t id = 1; id <= 100; ++id) peer.send_frame(frame_type::echo, id, "half");
+  peer.shutdown_send();
+  for (std::uint32_t id = 1; id <= 100; ++id) {
+    const auto f = peer.read_frame();
+    BOOST_REQUIRE(f.has_value());
+    BOOST_TEST(f->id == id);
+  }
+  BOOST_TEST(peer.reads_to_clean_close());
+  check_still_serving(srv);
+}
+
+BOOST_AUTO_TEST_CASE(a_reset_in_the_middle_of_a_reply_costs_nothing) {
+  server_process srv({"--log-level", "debug"});
+  for (int round = 0; round < 10; ++round) {
+    blocking_peer peer(port_of(srv));
+    for (std::uint32_t id = 1; id <= 20; ++id) {
+      peer.send_frame(frame_type::echo, id, std::string(256 * 1024, 'r'));
+    }
+    peer.read_some();  // the first bytes of the first reply
+    peer.reset();
+  }
+  BOOST_TEST(srv.log_shows("Connection reset by peer"));
+  check_still_serving(srv);
+}
+
+BOOST_AUTO_TEST_CASE(running_out_of_descriptors_pauses_accepting_and_serving_goes_on) {
+  // 40 descriptors: the server's own dozen or so, then about 27 connections.
+  server_process srv({}, 40);
+  std::vector<std::unique_ptr<blocking_peer>> peers;
+  for (int i = 0; i < 45; ++i) peers.push_back(std::make_unique<blocking_peer>(port_of(srv)));
+  BOOST_TEST(srv.log_shows("accept: Too many open files; retrying every 100 ms"));
+  // Those accepted are served; the others wait in the backlog.
+  peers.front()->send_frame(frame_type::ping, 1);
+  BOOST_TEST(static_cast<int>(peers.front()->read_frame()->type) == 0x84);
+  // Closing 25 frees enough descriptors for the 20 left, most of them
+  // waiting in the backlog until now.
+  peers.erase(peers.begin(), peers.begin() + 25);
+  for (auto& p : peers) {
+    p->send_frame(frame_type::ping, 2);
+    const auto f = p->read_frame();
+    BOOST_REQUIRE(f.has_value());
+    BOOST_TEST(static_cast<int>(f->type) == 0x84);
+  }
+  BOOST_TEST(srv.log_shows("accept: descriptors available again"));
+  peers.clear();
+  check_still_serving(srv);
+}
+
+BOOST_AUTO_TEST_CASE(sigterm_in_the_middle_of_attacks_still_answers_every_request_read) {
+  server_process srv({"--idle-timeout", "30", "--drain-timeout", "5", "--log-level", "warn"});
+  // Attackers: a silent one, a slow one, one that never reads.
+  blocking_peer silent(port_of(srv));
+  blocking_peer slow(port_of(srv));
+  slow.send(frame_bytes(frame_type::echo, 1, "slow").substr(0, 5));
+  blocking_peer hog(port_of(srv));
+  const std::string big = frame_bytes(frame_type::echo, 1, std::string(512 * 1024, 'h'));
+  ::fcntl(hog.fd(), F_SETFL, ::fcntl(hog.fd(), F_GETFL) | O_NONBLOCK);
+  for (int i = 0; i < 8; ++i) ::send(hog.fd(), big.data(), big.size(), MSG_NOSIGNAL);
+  // Clients with requests answered and more input still to come.
+  std::vector<std::unique_ptr<test::child_process>> clients;
+  for (int i = 0; i < 4; ++i) {
+    clients.push_back(std::make_unique<test::child_process>(
+        std::vector<std::string>{test::client_bin, "--port", std::to_string(srv.port()), "--stdin"},
+        "one\ntwo\nthree\n", /*keep_stdin_open=*/true));
+  }
+  for (auto& c : clients) {
+    for (int line = 0; line < 5; ++line) BOOST_TEST(c->read_line(10s).has_value());
+  }
+  BOOST_TEST(srv.terminate() == 0);  // within --drain-timeout, though some peers never close
+  for (auto& c : clients) {
+    BOOST_TEST(c->wait(10s) == 0, c->err());  // every request it sent was answered
+    BOOST_TEST(contains(c->err(), "GOAWAY after request 4"));
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
