@@ -58,7 +58,6 @@ void log_request(const proto::frame& f, const tcp::endpoint& peer) {
 void start_session(tcp::socket socket, worker& owner, const server_config& config,
                    session_tracker& tracker) {
   auto s = std::make_shared<session>(std::move(socket), owner, config, tracker);
-  s->start();
   // serve() is the whole coroutine, so an idle connection keeps one frame.
   // The completion handler keeps the session alive until it is over (the
   // watchdog holds it too while it waits) and ends it however it ended: no
@@ -111,6 +110,9 @@ void session::finish(std::exception_ptr failure) {
 }
 
 awaitable<void> session::serve() {
+  // Here, not in start_session(): the acceptor runs on another worker's
+  // thread, and a session's state is only ever touched by its own.
+  start();
   // Everything that is not waiting happens in plain functions: this frame,
   // which every idle connection keeps, holds little more than the loop.
   for (;;) {

@@ -52,9 +52,7 @@ class session final : public drainable_session, public std::enable_shared_from_t
           session_tracker& tracker);
   ~session();
 
-  // Before serve(): joins the worker, arms the idle deadline.
-  void start();
-  // The connection, from the first read to the close.
+  // The connection, from the first read to the close, on the owner's thread.
   boost::asio::awaitable<void> serve();
   // After serve(), however it ended: closes the socket, logs a failure.
   void finish(std::exception_ptr failure);
@@ -66,6 +64,9 @@ class session final : public drainable_session, public std::enable_shared_from_t
   enum class peer_kind : std::uint8_t { undecided, framed, raw, echo };
 
   enum class next_step : std::uint8_t { read_again, go_away, end };
+
+  // The start of serve(): joins the worker, arms the handshake deadline.
+  void start();
 
   // Reads what has arrived into the worker's scratch buffer, without
   // waiting: the bytes read (0 if none after all), or an error.
