@@ -55,13 +55,18 @@ bool out_of_descriptors(const boost::system::error_code& ec) {
          ec == asio::error::no_buffer_space || ec == asio::error::no_memory;
 }
 
+// Connections turned away since the last warning, so that a flood makes
+// one line a second, not one per connection.
+struct turned_away_log {
+  std::uint64_t count = 0;
+  std::chrono::steady_clock::time_point last_report;
+};
+
 // Over --max-connections: ERROR 4 and a close, costing no session. What the
 // peer already sent is read first, so that the close is a FIN, not a reset
 // that could destroy the ERROR before the peer reads it.
 template <typename Socket>
-void turn_away(Socket& socket, std::size_t max_connections) {
-  static thread_local std::uint64_t turned_away = 0;
-  static thread_local std::chrono::steady_clock::time_point last_report;
+void turn_away(Socket& socket, std::size_t max_connections, turned_away_log& log) {
   std::vector<std::byte> busy;
   proto::append_error(
       busy, 0, proto::error_code::server_busy,
@@ -73,14 +78,13 @@ void turn_away(Socket& socket, std::size_t max_connections) {
   std::array<char, 4096> sink;
   while (!ec) socket.read_some(asio::buffer(sink), ec);
   socket.close(ec);
-  // One line a second at most, however many are turned away.
-  ++turned_away;
+  ++log.count;
   const auto now = std::chrono::steady_clock::now();
-  if (now - last_report >= std::chrono::seconds(1)) {
-    spdlog::warn("busy: turned away {} connection(s) over --max-connections {}", turned_away,
+  if (now - log.last_report >= std::chrono::seconds(1)) {
+    spdlog::warn("busy: turned away {} connection(s) over --max-connections {}", log.count,
                  max_connections);
-    turned_away = 0;
-    last_report = now;
+    log.count = 0;
+    log.last_report = now;
   }
 }
 
@@ -116,6 +120,7 @@ asio::awaitable<void> accept_connections(tcp::acceptor& acceptor,
   asio::steady_timer backoff(acceptor.get_executor());
   std::size_t next = 0;
   bool starved = false;
+  turned_away_log turned_away;
   while (acceptor.is_open()) {
     worker& owner = *workers[next];
     auto [ec, socket] =
@@ -137,7 +142,7 @@ asio::awaitable<void> accept_connections(tcp::acceptor& acceptor,
     if (starved) spdlog::info("accept: descriptors available again");
     starved = false;
     if (tracker.live() >= config.max_connections) {
-      turn_away(socket, config.max_connections);
+      turn_away(socket, config.max_connections, turned_away);
       continue;
     }
     socket.set_option(tcp::no_delay(true), ec);  // replies go out when written
