@@ -168,7 +168,8 @@ BOOST_AUTO_TEST_CASE(help_explains_every_option_and_exits_0) {
   BOOST_TEST(s.exit_code == 0);
   for (const char* option :
        {"--port", "--bind", "--threads", "--max-frame", "--idle-timeout", "--drain-timeout",
-        "--mode", "--greeting", "--log-level", "--version", "Exit status"}) {
+        "--mode", "--greeting", "--log-level", "--version", "--max-connections",
+        "--handshake-timeout", "--write-timeout", "Exit status"}) {
     BOOST_TEST(contains(s.out, option), "server --help lacks " << option);
   }
   const auto c = test::run({client_bin, "--help"});
