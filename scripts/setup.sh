@@ -13,6 +13,8 @@ packages=(
   libboost-test1.81-dev             # the test runner
   libboost-json1.81-dev             # the benchmark's --json result
   libspdlog-dev                     # asynchronous logging, brings libfmt-dev
+  clang                             # the asan preset and the fuzz targets
+  libclang-rt-14-dev                # clang's sanitizer runtimes and libFuzzer
 )
 
 missing=()
