@@ -13,8 +13,14 @@
 # in turn, REPS times over, and the median is reported, so that a drift of
 # the machine touches all servers alike. Writes test/bench/RESULTS.md.
 #
-#   scripts/bench.sh                      # 3 x 5 s per measurement
+# Then a soak (SOAK_SECONDS, default 60): steady pipelined load over 50
+# connections while 2 more workers open and close a connection per request;
+# the server's RSS at the end must be within 5% of its RSS after the warm-up,
+# with no error. Writes test/bench/SOAK.md.
+#
+#   scripts/bench.sh                      # 3 x 5 s per measurement, then the soak
 #   DURATION=10 REPS=5 scripts/bench.sh
+#   scripts/bench.sh --soak-only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -160,6 +166,61 @@ for row in list(csv.reader(io.StringIO(sys.argv[1])))[1:]:
 ' "$csv" >>"$results"
 }
 
+soak() {
+  local seconds=${SOAK_SECONDS:-60} warm=10
+  echo "bench: soak, $seconds s after a $warm s warm-up" >&2
+  start_server soak "$bin/asio_server" --threads 1 --log-level warn --bind 127.0.0.1 --port 0
+  "${pin_load[@]}" "$bin/asio_client" --port "${port[soak]}" --bench --json -c 50 -d 16 \
+    --warmup "$warm" --duration "$seconds" >"$work/soak-steady.json" &
+  local steady=$!
+  "${pin_load[@]}" "$bin/asio_client" --port "${port[soak]}" --bench --json --connect-per-request \
+    -c 2 --warmup "$warm" --duration "$seconds" >"$work/soak-churn.json" &
+  local churn=$!
+  sleep "$warm"
+  local after_warmup samples=()
+  after_warmup=$(rss_kib "${pid[soak]}")
+  for ((t = 0; t < seconds; t += 10)); do
+    sleep 10
+    samples+=("$(rss_kib "${pid[soak]}")")
+  done
+  wait "$steady" || true
+  wait "$churn" || true
+  local at_end
+  at_end=$(rss_kib "${pid[soak]}")
+  stop_servers
+  python3 - "$work/soak-steady.json" "$work/soak-churn.json" "$after_warmup" "$at_end" \
+    "$seconds" "${samples[*]}" >test/bench/SOAK.md <<'PY'
+import datetime, json, sys
+def load(path):
+    try:
+        return json.load(open(path))
+    except Exception:
+        return {"errors": 1, "first_error": "no result", "answered": 0, "per_second": 0}
+steady, churn = load(sys.argv[1]), load(sys.argv[2])
+warm, end, seconds, samples = int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6]
+growth = (end - warm) / warm
+ok = abs(growth) <= 0.05 and steady["errors"] == 0 and churn["errors"] == 0
+print("# Soak\n")
+print(f"Written by `scripts/bench.sh` on {datetime.date.today()}: `asio_server --threads 1` under "
+      f"{seconds} s of steady pipelined ECHO load (50 connections x depth 16) while two workers "
+      "open a new connection for every request, after a 10 s warm-up.\n")
+print("| | |\n|---|---|")
+print(f"| steady load | {steady['answered']:,} answered, {steady['per_second']:,.0f} msg/s, errors {steady['errors']} |")
+print(f"| connection churn | {churn['answered']:,} connections, {churn['per_second']:,.0f}/s, errors {churn['errors']} |")
+print(f"| server RSS after warm-up | {warm:,} KiB |")
+print(f"| server RSS every 10 s | {', '.join(f'{int(x):,}' for x in samples.split())} KiB |")
+print(f"| server RSS at the end | {end:,} KiB ({growth:+.1%}) |")
+print(f"| verdict | {'pass' if ok else 'FAIL'}: RSS within 5% of after warm-up, no error |")
+PY
+  cat test/bench/SOAK.md
+  grep -q '| verdict | pass' test/bench/SOAK.md
+}
+
+if [[ ${1-} == --soak-only ]]; then
+  soak
+  exit
+fi
+
 raw_targets=(ours epoll threaded)
 echo "bench: raw echo, $reps x $duration s per measurement, server on CPU $server_cpu, load on CPU $load_cpu" >&2
 start_server ours "$bin/asio_server" --mode echo --threads 1 --log-level warn --bind 127.0.0.1 --port 0
@@ -217,3 +278,4 @@ stop_servers
 python3 test/bench/make_results.py "$results" "$duration" "$(nproc)" "$reps" >"$out_md"
 echo "bench: wrote $out_md" >&2
 cat "$out_md"
+if [[ ${SOAK_SECONDS:-60} != 0 ]]; then soak; fi
