@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
@@ -55,17 +56,48 @@ void log_request(const proto::frame& f, const tcp::endpoint& peer) {
 
 }  // namespace
 
-void start_session(tcp::socket socket, worker& owner, const server_config& config,
+void start_session(session_socket socket, worker& owner, const server_config& config,
                    session_tracker& tracker) {
   auto s = std::make_shared<session>(std::move(socket), owner, config, tracker);
-  // serve() is the whole coroutine, so an idle connection keeps one frame.
-  // The completion handler keeps the session alive until it is over (the
-  // watchdog holds it too while it waits) and ends it however it ended: no
-  // exception escapes a session, and none is swallowed silently.
-  asio::co_spawn(owner.context(), s->serve(), [s](std::exception_ptr e) { s->finish(e); });
+  // Set up on the owner's thread (the acceptor runs on another worker's, and
+  // a session's state is only ever touched by its own), then wait for the
+  // first bytes parked, with no coroutine yet.
+  asio::post(owner.context(), [s] {
+    s->start();
+    s->park();
+  });
 }
 
-session::session(tcp::socket socket, worker& owner, const server_config& config,
+void session::spawn(boost::system::error_code wake, bool woken) {
+  // The completion handler keeps the session alive while serve() runs (the
+  // watchdog holds it too while it waits) and ends it however it ended: no
+  // exception escapes a session, and none is swallowed silently. serve()
+  // returning true means it parked: the connection is quiet, and waits for
+  // its next bytes with a plain handler instead of a coroutine frame.
+  asio::co_spawn(owner_.context(), serve(wake, woken),
+                 [self = shared_from_this()](std::exception_ptr e, bool parked) {
+                   if (!e && parked) {
+                     self->park();
+                   } else {
+                     self->finish(e);
+                   }
+                 });
+}
+
+void session::park() {
+  if (going_away_) {
+    spawn({}, /*woken=*/false);  // started during a drain: say GOAWAY now
+    return;
+  }
+  reading_ = true;  // go_away() and the watchdog cancel this wait like a read
+  socket_.async_wait(tcp::socket::wait_read,
+                     [self = shared_from_this()](boost::system::error_code ec) {
+                       self->reading_ = false;
+                       self->spawn(ec, /*woken=*/true);
+                     });
+}
+
+session::session(session_socket socket, worker& owner, const server_config& config,
                  session_tracker& tracker)
     : socket_(std::move(socket)),
       watchdog_(socket_.get_executor()),
@@ -109,10 +141,7 @@ void session::finish(std::exception_ptr failure) {
   spdlog::debug("{}: closed", peer_.address().to_string());
 }
 
-awaitable<void> session::serve() {
-  // Here, not in start_session(): the acceptor runs on another worker's
-  // thread, and a session's state is only ever touched by its own.
-  start();
+awaitable<bool> session::serve(boost::system::error_code wake, bool woken) {
   // Everything that is not waiting happens in plain functions: this frame,
   // which every idle connection keeps, holds little more than the loop.
   for (;;) {
@@ -130,18 +159,22 @@ awaitable<void> session::serve() {
       // A read that fills the buffer says more was waiting: read more at a
       // time (bulk transfers), up to the scratch buffer's size.
       if (!ec && n == space.size()) read_size_ = std::min(read_size_ * 2, max_hot_read_bytes);
-    } else {
-      // A quiet one waits for readability with no buffer at all, then reads
-      // into the worker's scratch buffer.
-      std::tie(ec) = co_await socket_.async_wait(tcp::socket::wait_read, use_tuple);
+    } else if (woken) {
+      // A quiet one was parked until readable (see spawn()): its bytes go
+      // to the worker's scratch buffer, so it needs no buffer of its own.
+      woken = false;
+      ec = wake;
       if (!ec) n = read_now(ec);
+    } else {
+      reading_ = false;
+      co_return true;  // park: wait with no buffer and no coroutine frame
     }
     reading_ = false;
     if (ec) {
       const auto next = after_read_error(ec);
       if (next == next_step::read_again) continue;
       if (next == next_step::go_away) break;
-      co_return;
+      co_return false;
     }
     cooling_ = false;      // a read that completed keeps the connection hot
     if (n == 0) continue;  // woken, but nothing to read after all
@@ -155,14 +188,15 @@ awaitable<void> session::serve() {
     // keep each await a statement.)
     if (!send_now(ec)) {
       const bool sent = co_await send_rest(ec);
-      if (!sent) co_return;
+      if (!sent) co_return false;
     }
     if (!keep_open) {
       co_await close_gracefully();
-      co_return;
+      co_return false;
     }
   }
   co_await say_goaway_and_close();
+  co_return false;
 }
 
 std::size_t session::read_now(boost::system::error_code& ec) {

@@ -5,18 +5,21 @@
 // Reading and writing never overlap, so there is one writer per connection
 // by construction and a peer that stops reading stops being read from.
 //
-// Memory, after Redis: a quiet connection waits for readability holding no
-// buffer, then reads into its worker's scratch buffer. Once its reads keep
-// coming (a few in a row) it is "hot" and reads into a buffer of its own,
-// which lets Asio wait with the socket's standing epoll registration instead
-// of re-arming it for every wait (one system call less per read); after a
-// second without a request the watchdog turns it quiet again and the buffer
-// is freed. Replies are built in the worker's reply buffer and written at
-// once with a non-blocking write, which almost always takes all of them.
-// Only what cannot be finished now stays with the session: the start of a
-// frame whose rest has not arrived (`in_`) and replies the peer is slow to
-// take (`out_`). So an idle connection costs a socket, a timer, this object
-// and one coroutine frame, and a busy one allocates nothing per request.
+// Memory, after Redis: a quiet connection is "parked": it waits for
+// readability with a plain completion handler, holding no buffer and no
+// coroutine frame, then serve() runs as a coroutine again and reads into its
+// worker's scratch buffer. Once its reads keep coming (a few in a row) it is
+// "hot": serve() stays, reading into a buffer of its own, which lets Asio
+// wait with the socket's standing epoll registration instead of re-arming it
+// for every wait (one system call less per read); after a second without a
+// request the watchdog turns it quiet again and the buffer is freed. Replies
+// are built in the worker's reply buffer and written at once with a
+// non-blocking write, which almost always takes all of them. Only what
+// cannot be finished now stays with the session: the start of a frame whose
+// rest has not arrived (`in_`) and replies the peer is slow to take
+// (`out_`). So an idle connection costs a socket, a timer and this object
+// (under 1 KiB of server memory in all), and a busy one allocates nothing
+// per request.
 //
 // One steady_timer per session is a watchdog over a single deadline (idle,
 // then linger while closing) and, while hot, the cool-down; it is re-armed
@@ -24,8 +27,9 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/basic_waitable_timer.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -43,17 +47,28 @@ class session_tracker;
 
 // Starts serving `socket` on `owner`'s thread, in a coroutine of its own,
 // until the connection ends.
-void start_session(boost::asio::ip::tcp::socket socket, worker& owner, const server_config& config,
+// A socket and a timer bound to an io_context's own executor: smaller than
+// with the type-erased any_io_executor, which every idle connection pays.
+using session_socket =
+    boost::asio::basic_stream_socket<boost::asio::ip::tcp, boost::asio::io_context::executor_type>;
+using session_timer =
+    boost::asio::basic_waitable_timer<std::chrono::steady_clock,
+                                      boost::asio::wait_traits<std::chrono::steady_clock>,
+                                      boost::asio::io_context::executor_type>;
+
+void start_session(session_socket socket, worker& owner, const server_config& config,
                    session_tracker& tracker);
 
 class session final : public drainable_session, public std::enable_shared_from_this<session> {
  public:
-  session(boost::asio::ip::tcp::socket socket, worker& owner, const server_config& config,
+  session(session_socket socket, worker& owner, const server_config& config,
           session_tracker& tracker);
   ~session();
 
-  // The connection, from the first read to the close, on the owner's thread.
-  boost::asio::awaitable<void> serve();
+  // Joins the worker and arms the handshake deadline; on the owner's thread.
+  void start();
+  // Waits for readability with a plain handler, which spawns serve().
+  void park();
   // After serve(), however it ended: closes the socket, logs a failure.
   void finish(std::exception_ptr failure);
 
@@ -65,8 +80,12 @@ class session final : public drainable_session, public std::enable_shared_from_t
 
   enum class next_step : std::uint8_t { read_again, go_away, end };
 
-  // The start of serve(): joins the worker, arms the handshake deadline.
-  void start();
+  // The connection, on the owner's thread, until it closes (false) or parks
+  // (true) because it is quiet; `woken` when it was parked and is readable
+  // now (or `wake` says why not).
+  boost::asio::awaitable<bool> serve(boost::system::error_code wake, bool woken);
+  // Runs serve() as a coroutine of its own on the owner's thread.
+  void spawn(boost::system::error_code wake, bool woken);
 
   // Reads what has arrived into the worker's scratch buffer, without
   // waiting: the bytes read (0 if none after all), or an error.
@@ -95,8 +114,8 @@ class session final : public drainable_session, public std::enable_shared_from_t
   void arm_watchdog();
   void on_watchdog();
 
-  boost::asio::ip::tcp::socket socket_;
-  boost::asio::steady_timer watchdog_;
+  session_socket socket_;
+  session_timer watchdog_;
   worker& owner_;
   const server_config& config_;
   session_tracker& tracker_;
