@@ -1,3 +1,6 @@
+// A session's life: set up, parked and woken, the serving loop, sending,
+// and the ways it ends. Turning bytes into replies is session_requests.cpp;
+// the deadlines are session_deadlines.cpp.
 #include "session.hpp"
 
 #include <spdlog/spdlog.h>
@@ -9,8 +12,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
-#include "printable.hpp"
-#include "request_handler.hpp"
 #include "session_tracker.hpp"
 
 namespace server {
@@ -23,36 +24,8 @@ using std::chrono::steady_clock;
 namespace {
 
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-// What a session may keep between requests: the start of a small frame, or
-// replies to a slow reader. Anything larger is freed once it is used up.
-constexpr std::size_t retained_partial_bytes = 4 * 1024;
-// A connection whose reads keep coming gets a read buffer of its own
-// ("hot"), and gives it back after a quiet second ("cold"). See session.hpp.
-constexpr std::uint32_t min_hot_read_bytes = 16 * 1024;
-constexpr std::uint32_t max_hot_read_bytes = 64 * 1024;
-constexpr std::uint8_t reads_to_get_hot = 4;
-constexpr std::chrono::seconds cool_down_after{1};
-constexpr std::size_t retained_reply_bytes = 64 * 1024;
 
 double seconds(std::chrono::milliseconds d) { return std::chrono::duration<double>(d).count(); }
-
-void log_request(const proto::frame& f, const tcp::endpoint& peer) {
-  switch (f.type()) {
-    case proto::frame_type::hello:
-      if (spdlog::should_log(spdlog::level::info)) spdlog::info("{}", proto::printable(f.text()));
-      break;
-    case proto::frame_type::message:
-      if (spdlog::should_log(spdlog::level::info))
-        spdlog::info("(server) Received: {}", proto::printable(f.text()));
-      break;
-    case proto::frame_type::echo:
-    case proto::frame_type::ping:
-      break;  // load traffic: not worth a line each
-    default:
-      spdlog::warn("{}: unknown frame type 0x{:02x} (request {}), answered ERROR 3",
-                   peer.address().to_string(), unsigned{f.header.type}, f.id());
-  }
-}
 
 }  // namespace
 
@@ -244,112 +217,6 @@ session::next_step session::after_read_error(const boost::system::error_code& ec
   return next_step::end;  // the peer is gone or closed: there is no one left to answer
 }
 
-bool session::answer(std::size_t n) {
-  // From the read to the write nothing awaits, so the worker's scratch
-  // buffers are this session's alone. A hot connection's bytes are in
-  // `in_` already; a quiet one's are in the scratch buffer.
-  const proto::bytes_view chunk = hot_ ? proto::bytes_view{} : owner_.read_scratch().first(n);
-  const proto::bytes_view bytes = hot_ ? in_.readable() : chunk;
-  std::vector<std::byte>& replies = owner_.reply_scratch();
-  if (kind_ == peer_kind::undecided) {
-    kind_ = std::to_integer<std::uint8_t>(bytes[0]) == proto::magic ? peer_kind::framed
-                                                                    : peer_kind::raw;
-  }
-  bool keep_open = true;
-  switch (kind_) {
-    case peer_kind::framed:
-      keep_open = answer_frames(chunk, replies);
-      break;
-    case peer_kind::raw:
-      answer_raw_chunk(bytes, replies);
-      break;
-    case peer_kind::echo:
-      replies.insert(replies.end(), bytes.begin(), bytes.end());
-      ++owner_.requests;
-      set_deadline(config_.idle_timeout);
-      break;
-    case peer_kind::undecided:
-      break;
-  }
-  if (kind_ != peer_kind::framed && hot_) in_.consume(bytes.size());
-  if (!hot_ && ++busy_reads_ == reads_to_get_hot) heat_up();
-  return keep_open;
-}
-
-bool session::answer_frames(proto::bytes_view chunk, std::vector<std::byte>& replies) {
-  // Decode from the scratch buffer directly unless the start of a frame is
-  // waiting in `in_`; then the new bytes join it there.
-  proto::bytes_view input = chunk;
-  const bool continuing = !in_.empty();
-  if (continuing) {
-    auto space = in_.prepare(chunk.size());
-    std::copy(chunk.begin(), chunk.end(), space.begin());
-    in_.commit(chunk.size());
-    input = in_.readable();
-  }
-  std::size_t used = 0;
-  std::uint64_t answered = 0;
-  bool keep_open = true;
-  for (;;) {
-    const auto r = proto::decode_frame(input.subspan(used), config_.max_frame);
-    if (r.status == proto::decode_status::need_more) {
-      next_frame_size_ = r.needed;
-      break;
-    }
-    if (r.status != proto::decode_status::complete) {
-      reply_to_bad_frame(r, config_.max_frame, replies);
-      spdlog::warn(
-          "{}: {} ({} bytes buffered), answered ERROR and closing", peer_.address().to_string(),
-          r.status == proto::decode_status::too_large   ? "frame too large"
-          : r.status == proto::decode_status::bad_magic ? "malformed frame: bad magic"
-                                                        : "malformed frame: unsupported version",
-          input.size() - used);
-      used = input.size();
-      keep_open = false;
-      break;
-    }
-    log_request(r.decoded, peer_);
-    handle_request(r.decoded, config_.greeting, replies);
-    last_request_id_ = r.decoded.id();
-    ++answered;
-    used += r.consumed;
-  }
-  if (answered != 0) {
-    owner_.requests += answered;
-    set_deadline(config_.idle_timeout);  // a complete request is activity; a partial one is not
-  }
-
-  if (continuing) {
-    in_.consume(used);
-  } else if (used < input.size()) {
-    // Keep the start of the next frame, with room for all of it (its
-    // length, once the header is in, is already checked against the limit).
-    const auto rest = input.subspan(used);
-    auto space = in_.prepare(std::max(rest.size(), next_frame_size_));
-    std::copy(rest.begin(), rest.end(), space.begin());
-    in_.commit(rest.size());
-  }
-  if (!hot_ && in_.empty() && in_.capacity() > retained_partial_bytes) in_.release();
-  return keep_open;
-}
-
-void session::answer_raw_chunk(proto::bytes_view chunk, std::vector<std::byte>& replies) {
-  // A raw peer has no framing: each read is taken as one message, as the
-  // lecture's server does. The first is its greeting.
-  const std::string_view text{reinterpret_cast<const char*>(chunk.data()), chunk.size()};
-  if (spdlog::should_log(spdlog::level::info)) {
-    if (chunks_ == 0) {
-      spdlog::info("{}", proto::printable(text));
-    } else {
-      spdlog::info("(server) Received: {}", proto::printable(text));
-    }
-  }
-  handle_raw_chunk(chunks_ == 0, config_.greeting, replies);
-  ++chunks_;
-  ++owner_.requests;
-  set_deadline(config_.idle_timeout);
-}
-
 bool session::send_now(boost::system::error_code& ec) {
   std::vector<std::byte>& replies = owner_.reply_scratch();
   std::size_t sent = 0;
@@ -441,59 +308,6 @@ void session::go_away() {
 void session::force_close() {
   boost::system::error_code ignored;
   socket_.close(ignored);
-}
-
-void session::set_deadline(steady_clock::duration from_now) {
-  const auto now = steady_clock::now();
-  last_activity_ = now;
-  const auto when = now + from_now;
-  const bool sooner = when < deadline_;
-  deadline_ = when;
-  // A later deadline needs no timer call: the watchdog re-arms itself when
-  // it wakes early. Only a sooner one (linger after idle) re-arms it now.
-  if (!finished_ && (!watchdog_armed_ || sooner)) arm_watchdog();
-}
-
-void session::heat_up() {
-  hot_ = true;
-  // The watchdog may be asleep until the idle deadline; it must now also
-  // wake when the connection has been quiet long enough to cool down.
-  if (!finished_) arm_watchdog();
-}
-
-void session::arm_watchdog() {
-  watchdog_armed_ = true;
-  auto wake = deadline_;
-  if (hot_ && !closing_ && !cooling_) {
-    // Wake when it has been quiet for the cool-down; if it could not cool
-    // then (a frame half in, or a write pending), look again a little later.
-    const auto cool_at = last_activity_ + cool_down_after;
-    wake = std::min(wake, std::max(cool_at, steady_clock::now() + cool_down_after / 4));
-  }
-  watchdog_.expires_at(wake);  // cancels a wait already pending
-  watchdog_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-    if (ec) return;  // replaced by a newer wait, or the session is over
-    self->watchdog_armed_ = false;
-    self->on_watchdog();
-  });
-}
-
-void session::on_watchdog() {
-  if (finished_) return;
-  const auto now = steady_clock::now();
-  if (hot_ && reading_ && !closing_ && !cooling_ && in_.empty() &&
-      now >= last_activity_ + cool_down_after) {
-    cooling_ = true;  // serve() gives the buffer back when the read is cancelled
-    boost::system::error_code ignored;
-    socket_.cancel(ignored);
-  }
-  if (deadline_ > now) {
-    arm_watchdog();  // the deadline moved while we slept
-    return;
-  }
-  timed_out_ = true;
-  boost::system::error_code ignored;
-  socket_.cancel(ignored);
 }
 
 }  // namespace server

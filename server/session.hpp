@@ -78,6 +78,17 @@ class session final : public drainable_session, public std::enable_shared_from_t
  private:
   enum class peer_kind : std::uint8_t { undecided, framed, raw, echo };
 
+  // What a session may keep between requests: the start of a small frame,
+  // or replies to a slow reader. Anything larger is freed once it is used.
+  static constexpr std::size_t retained_partial_bytes = 4 * 1024;
+  static constexpr std::size_t retained_reply_bytes = 64 * 1024;
+  // A connection whose reads keep coming gets a read buffer of its own
+  // ("hot"), and gives it back after a quiet second.
+  static constexpr std::uint32_t min_hot_read_bytes = 16 * 1024;
+  static constexpr std::uint32_t max_hot_read_bytes = 64 * 1024;
+  static constexpr std::uint8_t reads_to_get_hot = 4;
+  static constexpr std::chrono::seconds cool_down_after{1};
+
   enum class next_step : std::uint8_t { read_again, go_away, end };
 
   // The connection, on the owner's thread, until it closes (false) or parks
@@ -140,7 +151,7 @@ class session final : public drainable_session, public std::enable_shared_from_t
   bool hot_ = false;      // reads into `in_` rather than waiting without a buffer
   bool cooling_ = false;  // the watchdog cancelled a hot read to go quiet
   std::uint8_t busy_reads_ = 0;
-  std::uint32_t read_size_ = 16 * 1024;  // bytes a hot read asks for; grows for bulk
+  std::uint32_t read_size_ = min_hot_read_bytes;  // bytes a hot read asks for; grows for bulk
 };
 
 }  // namespace server
