@@ -87,7 +87,7 @@ awaitable<void> progress(bench_run& run, std::ostream& out) {
     auto [ec] = co_await timer.async_wait(use_tuple);
     if (ec || run.stopping()) break;
     const auto now = bench_clock::now();
-    print_progress(now - began, run.answered_total - last, run.this_second, 0,
+    print_progress(now - began, run.answered_total - last, run.this_second, run.errors(),
                    now < run.measure_from(), out);
     last = run.answered_total;
     run.this_second.reset();

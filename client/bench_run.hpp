@@ -81,6 +81,7 @@ class bench_run {
   bench_clock::time_point measure_from() const noexcept { return measure_from_; }
   bench_result finish(bench_clock::time_point now);
   int exit_code() const noexcept { return exit_code_; }
+  std::uint64_t errors() const noexcept { return result_.errors; }
 
   // For the progress line.
   std::uint64_t answered_total = 0;
