@@ -13,9 +13,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <thread>
@@ -26,8 +30,14 @@
 
 namespace {
 
-void require(bool condition) {
-  if (!condition) std::abort();
+// A failed check: says which, with errno, so that a finding explains itself.
+[[noreturn]] void fail(const char* what) {
+  std::fprintf(stderr, "session_fuzz: %s (errno %d: %s)\n", what, errno, std::strerror(errno));
+  std::abort();
+}
+
+void require(bool condition, const char* what) {
+  if (!condition) fail(what);
 }
 
 struct fuzz_server {
@@ -49,14 +59,23 @@ struct fuzz_server {
 };
 
 int connect_to(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  require(fd >= 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  require(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  return fd;
+  // Hundreds of thousands of connections a minute can find the loopback
+  // short of a free port for a moment (EADDRNOTAVAIL, or a port still in
+  // TIME_WAIT): that is the test's limit, not the server's, so retry a while.
+  for (int attempt = 0;; ++attempt) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    require(fd >= 0, "socket");
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) return fd;
+    const int error = errno;
+    ::close(fd);
+    errno = error;
+    if (attempt == 200) fail("cannot connect to the server");
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
 }  // namespace
@@ -73,6 +92,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const int fd = connect_to(server.port);
   for (std::size_t sent = 0; sent < size;) {
     const ssize_t n = ::send(fd, data + sent, size - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;  // the server closed after an ERROR
     sent += static_cast<std::size_t>(n);
   }
@@ -82,9 +102,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   char buffer[16384];
   for (;;) {
     pollfd p{fd, POLLIN, 0};
-    require(::poll(&p, 1, 10000) == 1);  // the server always answers or closes in time
+    // libFuzzer's timeout alarm interrupts system calls: EINTR is no finding.
+    int ready;
+    while ((ready = ::poll(&p, 1, 10000)) < 0 && errno == EINTR) {
+    }
+    require(ready == 1, "no reply nor close within 10 s");
     const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-    if (n <= 0) break;
+    if (n < 0 && errno == EINTR) continue;
+    require(n >= 0, "the server reset the connection");  // replies may have been lost
+    if (n == 0) break;
     const auto* b = reinterpret_cast<const std::byte*>(buffer);
     reply.insert(reply.end(), b, b + n);
   }
@@ -95,7 +121,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     proto::bytes_view rest = reply;
     while (!rest.empty()) {
       const auto r = proto::decode_frame(rest, proto::default_max_payload);
-      require(r.status == proto::decode_status::complete);
+      require(r.status == proto::decode_status::complete, "a reply that is not a whole frame");
       rest = rest.subspan(r.consumed);
     }
   }
