@@ -163,11 +163,7 @@ awaitable<int> run_bench(const client_config& config, std::ostream& out, std::os
     result.connections_held = held.size();
     result.connect_time = connected - began;
     held.clear();
-    if (options.json) {
-      print_json(result, config, out);
-    } else {
-      print_text(result, config, out);
-    }
+    print_result(result, config, out);
     co_return run.exit_code();
   }
 
@@ -176,11 +172,7 @@ awaitable<int> run_bench(const client_config& config, std::ostream& out, std::os
   co_await (wait_for(running) || (control(run, signals) && progress(run, out)));
   const auto result = run.finish(bench_clock::now());
   signals.cancel();
-  if (options.json) {
-    print_json(result, config, out);
-  } else {
-    print_text(result, config, out);
-  }
+  print_result(result, config, out);
   co_return run.exit_code();
 }
 

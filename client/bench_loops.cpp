@@ -141,6 +141,24 @@ bool bench_run::reply_is_right(const proto::frame& f) {
   return right;
 }
 
+bool bench_run::take_reply(const proto::frame& f, in_flight_window& window,
+                           bench_clock::time_point now) {
+  const auto sent = window.take(f.id());
+  if (!sent) {
+    fail(proto::exit_code::protocol,
+         "reply to request " + std::to_string(f.id()) + ", which is not in flight");
+    return false;
+  }
+  if (!reply_is_right(f)) return false;
+  record(*sent, now);
+  return true;
+}
+
+void bench_run::closed_early(std::size_t in_flight) {
+  fail(proto::exit_code::io_error,
+       "the server closed a connection with " + std::to_string(in_flight) + " requests in flight");
+}
+
 awaitable<void> bench_run::framed_closed_loop(std::size_t slot) {
   framed_connection conn(co_await connect(config.host, config.port, config.timeout),
                          config.max_frame);
@@ -161,18 +179,10 @@ awaitable<void> bench_run::framed_closed_loop(std::size_t slot) {
     const auto f = co_await conn.receive();
     const auto now = bench_clock::now();
     if (!f) {
-      fail(proto::exit_code::io_error, "the server closed a connection with " +
-                                           std::to_string(window.size()) + " requests in flight");
+      closed_early(window.size());
       co_return;
     }
-    const auto sent = window.take(f->id());
-    if (!sent) {
-      fail(proto::exit_code::protocol,
-           "reply to request " + std::to_string(f->id()) + ", which is not in flight");
-      co_return;
-    }
-    if (!reply_is_right(*f)) co_return;
-    record(*sent, now);
+    if (!take_reply(*f, window, now)) co_return;
     // Answer a whole read's worth of replies with one write.
     if (!conn.frame_ready()) {
       fill();
@@ -222,21 +232,10 @@ awaitable<void> bench_run::framed_fixed_rate(std::size_t slot, bench_clock::time
     for (;;) {
       const auto f = co_await conn.receive();
       const auto now = bench_clock::now();
-      if (!f) break;
-      const auto sent = window.take(f->id());
-      if (!sent) {
-        fail(proto::exit_code::protocol,
-             "reply to request " + std::to_string(f->id()) + ", which is not in flight");
-        break;
-      }
-      if (!reply_is_right(*f)) break;
-      record(*sent, now);
+      if (!f || !take_reply(*f, window, now)) break;
       wakeup.cancel();
     }
-    if (!window.empty()) {
-      fail(proto::exit_code::io_error, "the server closed a connection with " +
-                                           std::to_string(window.size()) + " requests in flight");
-    }
+    if (!window.empty()) closed_early(window.size());
     wakeup.cancel();
   };
   co_await (sender() && receiver());

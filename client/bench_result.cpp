@@ -136,6 +136,14 @@ void print_json(const bench_result& r, const client_config& c, std::ostream& out
   out << boost::json::serialize(o) << std::endl;
 }
 
+void print_result(const bench_result& r, const client_config& config, std::ostream& out) {
+  if (config.bench.json) {
+    print_json(r, config, out);
+  } else {
+    print_text(r, config, out);
+  }
+}
+
 void print_progress(std::chrono::duration<double> since_start, std::uint64_t per_second,
                     const latency_histogram& last_second, std::uint64_t errors, bool warming_up,
                     std::ostream& out) {

@@ -32,6 +32,8 @@ std::string describe_load(const client_config& config);
 
 void print_text(const bench_result& r, const client_config& config, std::ostream& out);
 void print_json(const bench_result& r, const client_config& config, std::ostream& out);
+// print_json with --json, else print_text.
+void print_result(const bench_result& r, const client_config& config, std::ostream& out);
 // One line, rewritten in place ("\r") once a second on a terminal.
 void print_progress(std::chrono::duration<double> since_start, std::uint64_t answered_per_second,
                     const latency_histogram& last_second, std::uint64_t errors, bool warming_up,

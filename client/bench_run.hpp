@@ -96,6 +96,11 @@ class bench_run {
   bool echoed_correctly(proto::bytes_view got, std::uint32_t id) const;
   // Checks a framed reply; false (after fail()) if it is wrong.
   bool reply_is_right(const proto::frame& f);
+  // A reply arrived at `now`: takes its request out of `window`, checks it
+  // and records its latency; false (after fail()) if it is wrong.
+  bool take_reply(const proto::frame& f, in_flight_window& window, bench_clock::time_point now);
+  // The server closed with `in_flight` requests unanswered.
+  void closed_early(std::size_t in_flight);
 
   std::vector<std::byte> payload_;
   std::vector<std::byte> pattern_;
