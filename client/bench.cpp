@@ -2,18 +2,19 @@
 
 #include <unistd.h>
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <csignal>
 #include <iostream>
 
+#include "asio_support.hpp"
 #include "bench_run.hpp"
+#include "cli_support.hpp"
 #include "connection.hpp"
+#include "failure.hpp"
 
 namespace client {
 
@@ -21,10 +22,9 @@ namespace asio = boost::asio;
 using asio::awaitable;
 using asio::ip::tcp;
 using namespace asio::experimental::awaitable_operators;
+using net::use_tuple;
 
 namespace {
-
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 // Counts the connections still running; wakes the waiter when none is.
 struct running_count {
@@ -39,17 +39,8 @@ void spawn_loop(asio::any_io_executor executor, bench_run& run, running_count& r
   ++running.left;
   asio::co_spawn(executor, std::move(loop), [&run, &running](std::exception_ptr e) {
     if (e) {
-      try {
-        std::rethrow_exception(e);
-      } catch (const connect_error& ex) {
-        run.fail(proto::exit_code::unavailable, ex.what());
-      } catch (const protocol_error& ex) {
-        run.fail(proto::exit_code::protocol, ex.what());
-      } catch (const boost::system::system_error& ex) {
-        run.fail(proto::exit_code::io_error, "connection lost: " + ex.code().message());
-      } catch (const std::exception& ex) {
-        run.fail(proto::exit_code::software, ex.what());
-      }
+      auto why = cli::describe(e);
+      run.fail(why.code, std::move(why.message));
     }
     if (--running.left == 0) running.done.cancel();
   });
@@ -108,16 +99,13 @@ awaitable<int> run_bench(const client_config& config, std::ostream& out, std::os
   const auto executor = co_await asio::this_coro::executor;
   const auto& options = config.bench;
   tcp::resolver resolver(executor);
-  std::string host = config.host;
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  auto [resolve_ec, endpoints] = co_await resolver.async_resolve(
-      host, std::to_string(config.port), tcp::resolver::numeric_service, use_tuple);
+  auto [resolve_ec, endpoints] =
+      co_await resolver.async_resolve(cli::strip_brackets(config.host), std::to_string(config.port),
+                                      tcp::resolver::numeric_service, use_tuple);
   if (resolve_ec) {
     err << "asio_client: cannot connect to " << config.host << ":" << config.port << ": "
         << resolve_ec.message() << std::endl;
-    co_return proto::exit_code::unavailable;
+    co_return cli::exit_code::unavailable;
   }
 
   bench_run run(config, endpoints);
@@ -130,10 +118,21 @@ awaitable<int> run_bench(const client_config& config, std::ostream& out, std::os
 
   std::size_t opened = 0;
   std::vector<tcp::socket> held;
+  asio::steady_timer hold(executor);
+  if (options.idle) {
+    // From the start: a signal while connections are still being opened
+    // stops the opening too.
+    signals.async_wait([&run, &hold](boost::system::error_code ec, int) {
+      if (ec) return;
+      run.stop(bench_clock::now());
+      run.close_all();
+      hold.cancel();
+    });
+  }
   for (std::size_t i = 0; i < options.connections; ++i) {
     if (options.idle) {
       if (i == 64) break;  // 64 at a time: a burst of thousands would overflow the backlog
-      spawn_loop(executor, run, running, run.open_idle(opened, held));
+      spawn_loop(executor, run, running, run.open_idle(i, opened, held));
     } else if (options.connect_per_request) {
       spawn_loop(executor, run, running, run.connect_per_request(i));
     } else if (config.raw) {
@@ -151,13 +150,12 @@ awaitable<int> run_bench(const client_config& config, std::ostream& out, std::os
   if (options.idle) {
     co_await wait_for(running);
     const auto connected = bench_clock::now();
-    err << "asio_client: holding " << held.size() << " idle connections for "
-        << std::chrono::duration<double>(options.duration).count() << " s" << std::endl;
-    asio::steady_timer hold(executor, options.duration);
-    signals.async_wait([&hold](boost::system::error_code ec, int) {
-      if (!ec) hold.cancel();
-    });
-    co_await hold.async_wait(use_tuple);
+    if (!run.stopping() && run.errors() == 0) {
+      err << "asio_client: holding " << held.size() << " idle connections for "
+          << std::chrono::duration<double>(options.duration).count() << " s" << std::endl;
+      hold.expires_after(options.duration);
+      co_await hold.async_wait(use_tuple);
+    }
     signals.cancel();
     auto result = run.finish(bench_clock::now());
     result.connections_held = held.size();

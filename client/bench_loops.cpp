@@ -1,15 +1,14 @@
 // What each benchmark connection does, and how replies are checked and
 // counted.
 #include <bit>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <cstring>
 
+#include "asio_support.hpp"
 #include "bench_run.hpp"
 #include "connection.hpp"
 #include "frame_buffer.hpp"
@@ -20,10 +19,9 @@ namespace asio = boost::asio;
 using asio::awaitable;
 using asio::ip::tcp;
 using namespace asio::experimental::awaitable_operators;
+using net::use_tuple;
 
 namespace {
-
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 proto::frame_type reply_type(proto::frame_type request) {
   return static_cast<proto::frame_type>(static_cast<std::uint8_t>(request) | 0x80);
@@ -87,7 +85,7 @@ void bench_run::stop(bench_clock::time_point now) noexcept {
 
 void bench_run::fail(int exit_code, std::string why) {
   if (++result_.errors == 1) result_.first_error = std::move(why);
-  if (exit_code_ == proto::exit_code::ok) exit_code_ = exit_code;
+  if (exit_code_ == cli::exit_code::ok) exit_code_ = exit_code;
 }
 
 void bench_run::close_all() {
@@ -121,12 +119,12 @@ bool bench_run::echoed_correctly(proto::bytes_view got, std::uint32_t id) const 
 bool bench_run::reply_is_right(const proto::frame& f) {
   if (f.type() == proto::frame_type::error) {
     const auto e = proto::parse_error(f.payload);
-    fail(proto::exit_code::protocol, "server error " + std::to_string(e ? e->code : 0) + ": " +
-                                         std::string(e ? e->text : "(unreadable)"));
+    fail(cli::exit_code::protocol, "server error " + std::to_string(e ? e->code : 0) + ": " +
+                                       std::string(e ? e->text : "(unreadable)"));
     return false;
   }
   if (f.type() == proto::frame_type::goaway) {
-    fail(proto::exit_code::temp_fail, "the server is shutting down (GOAWAY)");
+    fail(cli::exit_code::temp_fail, "the server is shutting down (GOAWAY)");
     return false;
   }
   bool right = f.type() == reply_type(options.type);
@@ -134,18 +132,23 @@ bool bench_run::reply_is_right(const proto::frame& f) {
   if (right && options.type == proto::frame_type::message) right = f.text() == proto::ack_text;
   if (right && options.type == proto::frame_type::ping) right = f.payload.empty();
   if (!right) {
-    fail(proto::exit_code::protocol, "wrong reply to request " + std::to_string(f.id()) + ": " +
-                                         std::string(proto::type_name(f.header.type)) + " with " +
-                                         std::to_string(f.payload.size()) + " bytes");
+    fail(cli::exit_code::protocol, "wrong reply to request " + std::to_string(f.id()) + ": " +
+                                       std::string(proto::type_name(f.header.type)) + " with " +
+                                       std::to_string(f.payload.size()) + " bytes");
   }
   return right;
 }
 
 bool bench_run::take_reply(const proto::frame& f, in_flight_window& window,
                            bench_clock::time_point now) {
+  // GOAWAY (id 0) and an ERROR about the connection answer no request.
+  if (f.type() == proto::frame_type::goaway ||
+      (f.type() == proto::frame_type::error && f.id() == 0)) {
+    return reply_is_right(f);
+  }
   const auto sent = window.take(f.id());
   if (!sent) {
-    fail(proto::exit_code::protocol,
+    fail(cli::exit_code::protocol,
          "reply to request " + std::to_string(f.id()) + ", which is not in flight");
     return false;
   }
@@ -155,7 +158,7 @@ bool bench_run::take_reply(const proto::frame& f, in_flight_window& window,
 }
 
 void bench_run::closed_early(std::size_t in_flight) {
-  fail(proto::exit_code::io_error,
+  fail(cli::exit_code::io_error,
        "the server closed a connection with " + std::to_string(in_flight) + " requests in flight");
 }
 
@@ -265,7 +268,7 @@ awaitable<void> bench_run::raw_closed_loop(std::size_t slot) {
       auto [ec, n] = co_await asio::async_write(socket, asio::buffer(out), use_tuple);
       out.clear();
       if (ec) {
-        fail(proto::exit_code::io_error, "write: " + ec.message());
+        fail(cli::exit_code::io_error, "write: " + ec.message());
         co_return;
       }
     }
@@ -273,7 +276,7 @@ awaitable<void> bench_run::raw_closed_loop(std::size_t slot) {
     auto [ec, n] =
         co_await socket.async_read_some(asio::buffer(space.data(), space.size()), use_tuple);
     if (ec) {
-      fail(proto::exit_code::io_error,
+      fail(cli::exit_code::io_error,
            (ec == asio::error::eof ? std::string("the server closed a connection")
                                    : "read: " + ec.message()) +
                " with " + std::to_string(window.size()) + " messages in flight");
@@ -285,7 +288,7 @@ awaitable<void> bench_run::raw_closed_loop(std::size_t slot) {
     // messages of the size sent, in order.
     while (in.size() >= size) {
       if (!echoed_correctly(in.readable().first(size), expected)) {
-        fail(proto::exit_code::protocol,
+        fail(cli::exit_code::protocol,
              "message " + std::to_string(expected) + " came back different");
         co_return;
       }
@@ -321,7 +324,7 @@ awaitable<void> bench_run::connect_per_request(std::size_t slot) {
     live_socket registered(*this, slot, socket);
     auto [ec, endpoint] = co_await asio::async_connect(socket, endpoints, use_tuple);
     if (ec) {
-      fail(proto::exit_code::unavailable, "connect: " + ec.message());
+      fail(cli::exit_code::unavailable, "connect: " + ec.message());
       co_return;
     }
     socket.set_option(tcp::no_delay(true), ec);
@@ -330,18 +333,19 @@ awaitable<void> bench_run::connect_per_request(std::size_t slot) {
     if (!ec)
       std::tie(ec, std::ignore) = co_await asio::async_read(socket, asio::buffer(reply), use_tuple);
     if (ec) {
-      fail(proto::exit_code::io_error, "request on a new connection: " + ec.message());
+      fail(cli::exit_code::io_error, "request on a new connection: " + ec.message());
       co_return;
     }
     if (reply != expected) {
-      fail(proto::exit_code::protocol, "wrong reply on a new connection");
+      fail(cli::exit_code::protocol, "wrong reply on a new connection");
       co_return;
     }
     record(began, bench_clock::now());
   }
 }
 
-awaitable<void> bench_run::open_idle(std::size_t& opened, std::vector<tcp::socket>& held) {
+awaitable<void> bench_run::open_idle(std::size_t slot, std::size_t& opened,
+                                     std::vector<tcp::socket>& held) {
   const auto executor = co_await asio::this_coro::executor;
   std::vector<std::byte> request;
   std::size_t reply_size = 1;
@@ -352,19 +356,42 @@ awaitable<void> bench_run::open_idle(std::size_t& opened, std::vector<tcp::socke
     reply_size = proto::header_size;
   }
   std::vector<std::byte> reply(reply_size);
-  while (opened < options.connections && !stopping_) {
-    ++opened;
-    tcp::socket socket(executor);
+  // Connect, one request, its answer: all of it within --timeout.
+  auto open_one = [&](tcp::socket& socket) -> awaitable<boost::system::error_code> {
     auto [ec, endpoint] = co_await asio::async_connect(socket, endpoints, use_tuple);
     if (!ec)
       std::tie(ec, std::ignore) =
           co_await asio::async_write(socket, asio::buffer(request), use_tuple);
     if (!ec)
       std::tie(ec, std::ignore) = co_await asio::async_read(socket, asio::buffer(reply), use_tuple);
-    if (ec) {
-      fail(proto::exit_code::unavailable,
-           "connection " + std::to_string(opened) + ": " + ec.message());
+    co_return ec;
+  };
+  while (opened < options.connections && !stopping_) {
+    const std::size_t number = ++opened;
+    tcp::socket socket(executor);
+    live_socket registered(*this, slot, socket);
+    const auto result = co_await (open_one(socket) || sleep_for(config.timeout));
+    if (stopping_) co_return;  // a signal: the result no longer matters
+    if (result.index() == 1) {
+      fail(cli::exit_code::io_error,
+           "connection " + std::to_string(number) + ": no answer within --timeout");
       co_return;
+    }
+    if (const auto ec = std::get<0>(result)) {
+      fail(cli::exit_code::unavailable,
+           "connection " + std::to_string(number) + ": " + ec.message());
+      co_return;
+    }
+    if (!config.raw) {
+      const auto r = proto::decode_frame(reply, 0);
+      if (r.status != proto::decode_status::complete ||
+          r.decoded.type() != proto::frame_type::pong || r.decoded.id() != 1) {
+        fail(cli::exit_code::protocol, "connection " + std::to_string(number) +
+                                           ": the answer to its PING was " +
+                                           std::string(proto::type_name(r.decoded.header.type)) +
+                                           " for request " + std::to_string(r.decoded.id()));
+        co_return;
+      }
     }
     held.push_back(std::move(socket));
   }

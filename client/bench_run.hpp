@@ -64,7 +64,7 @@ class bench_run {
                                                  bench_clock::time_point first_due);
   boost::asio::awaitable<void> raw_closed_loop(std::size_t slot);
   boost::asio::awaitable<void> connect_per_request(std::size_t slot);
-  boost::asio::awaitable<void> open_idle(std::size_t& opened,
+  boost::asio::awaitable<void> open_idle(std::size_t slot, std::size_t& opened,
                                          std::vector<boost::asio::ip::tcp::socket>& held);
 
   // A reply arrived at `now` for a request sent (or due) at `sent`.
@@ -108,7 +108,7 @@ class bench_run {
   bench_clock::time_point stopped_at_{};
   bool stopping_ = false;
   bench_result result_;
-  int exit_code_ = proto::exit_code::ok;
+  int exit_code_ = cli::exit_code::ok;
 };
 
 }  // namespace client

@@ -1,12 +1,13 @@
 #include "connection.hpp"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+
+#include "asio_support.hpp"
+#include "cli_support.hpp"
 
 namespace client {
 
@@ -14,6 +15,7 @@ namespace asio = boost::asio;
 using asio::awaitable;
 using asio::ip::tcp;
 using namespace asio::experimental::awaitable_operators;
+using net::use_tuple;
 
 namespace {
 
@@ -22,7 +24,6 @@ asio::mutable_buffer writable(proto::frame_buffer& b, std::size_t at_least) {
   const auto s = b.prepare(at_least);
   return {s.data(), s.size()};
 }
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t read_chunk = 16 * 1024;
 
 // Errors are returned, not thrown: the || below waits for the first
@@ -46,19 +47,17 @@ awaitable<connected> resolve_and_connect(std::string host, std::uint16_t port) {
   co_return connected{std::move(socket), {}};
 }
 
+}  // namespace
+
 awaitable<void> sleep_for(std::chrono::milliseconds d) {
   asio::steady_timer timer(co_await asio::this_coro::executor, d);
   co_await timer.async_wait(use_tuple);
 }
 
-}  // namespace
-
 awaitable<tcp::socket> connect(std::string_view host, std::uint16_t port,
                                std::chrono::milliseconds timeout) {
   const std::string where = std::string(host) + ":" + std::to_string(port);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);  // [::1] as in a URL
-  }
+  host = cli::strip_brackets(host);
   auto result = co_await (resolve_and_connect(std::string(host), port) || sleep_for(timeout));
   if (result.index() == 1) throw connect_error("cannot connect to " + where + ": timed out");
   auto& c = std::get<0>(result);

@@ -14,18 +14,20 @@
 #include <string_view>
 #include <vector>
 
+#include "failure.hpp"
 #include "frame_buffer.hpp"
 #include "frame_codec.hpp"
 
 namespace client {
 
-// what(): "cannot connect to HOST:PORT: REASON".
-struct connect_error : std::runtime_error {
-  using std::runtime_error::runtime_error;
+// what(): "cannot connect to HOST:PORT: REASON" (exit 69).
+struct connect_error : cli::unavailable {
+  using cli::unavailable::unavailable;
 };
-// The server sent bytes that are not a frame, or closed in the middle of one.
-struct protocol_error : std::runtime_error {
-  using std::runtime_error::runtime_error;
+// The server sent bytes that are not a frame, or closed in the middle of one
+// (exit 76).
+struct protocol_error : cli::protocol_violation {
+  using cli::protocol_violation::protocol_violation;
 };
 
 // Resolves `host` (a name, an IPv4 or IPv6 literal, brackets allowed) and
@@ -34,6 +36,9 @@ struct protocol_error : std::runtime_error {
 boost::asio::awaitable<boost::asio::ip::tcp::socket> connect(std::string_view host,
                                                              std::uint16_t port,
                                                              std::chrono::milliseconds timeout);
+
+// Waits for `d`; with the awaitable operators, a timeout: (op() || sleep_for(d)).
+boost::asio::awaitable<void> sleep_for(std::chrono::milliseconds d);
 
 class framed_connection {
  public:

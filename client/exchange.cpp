@@ -1,34 +1,34 @@
 #include "exchange.hpp"
 
-#include <unistd.h>
-
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <optional>
 #include <string>
 #include <unordered_map>
 
+#include "asio_support.hpp"
 #include "connection.hpp"
 #include "exit_codes.hpp"
+#include "failure.hpp"
 #include "printable.hpp"
+#include "standard_input.hpp"
 
 namespace client {
 
 namespace asio = boost::asio;
 using asio::awaitable;
+using net::use_tuple;
 using std::chrono::steady_clock;
 using namespace asio::experimental::awaitable_operators;
 
 namespace {
 
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-
 // One framed conversation: a sender (greeting, messages, stdin) and a
-// receiver (replies, matched by id) running side by side on one thread.
+// receiver (replies, matched by id) running side by side on one thread. It
+// is over when input has ended and every request has its answer, when the
+// server closes, or when no awaited answer comes for --timeout.
 class exchange {
  public:
   exchange(framed_connection& conn, const client_config& config, std::ostream& out,
@@ -61,7 +61,12 @@ class exchange {
     if (input_done_) return;
     input_done_ = true;
     conn_.shutdown_send();  // the server answers what it has, then closes
+    wakeup_.cancel();
   }
+
+  // Everything sent has its answer and nothing more will be sent: done,
+  // without waiting for the server's close (no reply is left to lose).
+  bool complete() const { return input_done_ && pending_.empty(); }
 
   void refresh_deadline() { deadline_ = steady_clock::now() + config_.timeout; }
 
@@ -70,19 +75,19 @@ class exchange {
   awaitable<void> receive_replies() {
     bool lost = false;
     try {
-      for (;;) {
+      while (!complete()) {
         auto frame = co_await conn_.receive();
         if (!frame) break;
-        refresh_deadline();
         on_frame(*frame);
-        wakeup_.cancel();  // the window may have room again
+        wakeup_.cancel();  // the window may have room again, or input may end
       }
-    } catch (const protocol_error& e) {
-      lost = true;
-      fail(proto::exit_code::protocol, e.what());
     } catch (const boost::system::system_error& e) {
+      // Cancelled: the exchange ended another way (the watchdog says why).
+      lost = e.code() != asio::error::operation_aborted;
+      if (lost) fail(cli::describe(std::current_exception()));
+    } catch (...) {
       lost = true;
-      fail(proto::exit_code::io_error, "connection lost: " + e.code().message());
+      fail(cli::describe(std::current_exception()));
     }
     finished_ = true;
     wakeup_.cancel();
@@ -90,46 +95,55 @@ class exchange {
     if (!pending_.empty() && !lost) {
       err_ << "asio_client: the server closed the connection with " << pending_.size()
            << " request(s) unanswered" << std::endl;
-      raise(goaway_ ? proto::exit_code::temp_fail : proto::exit_code::io_error);
+      raise(goaway_ ? cli::exit_code::temp_fail : cli::exit_code::io_error);
     }
   }
 
+  // A frame from the server. A reply refreshes the deadline only when it
+  // answers a request awaiting one; anything else cannot keep the client
+  // waiting. Throws protocol_error for a reply nobody asked for.
   void on_frame(const proto::frame& f) {
     using proto::frame_type;
     if (f.type() == frame_type::goaway) return on_goaway(f);
+    if (f.type() == frame_type::error && f.id() == 0) {
+      report_error(f);  // about the connection, not a request: it closes next
+      return;
+    }
     const auto it = pending_.find(f.id());
-    if (f.type() == frame_type::error) {
-      const auto e = proto::parse_error(f.payload);
-      err_ << "asio_client: server error " << (e ? e->code : 0) << " ("
-           << proto::error_name(e ? e->code : 0) << ")";
-      if (f.id() != 0) err_ << " for request " << f.id();
-      err_ << ": " << proto::printable(e ? e->text : std::string_view{}) << std::endl;
-      raise(proto::exit_code::protocol);
-      if (it != pending_.end()) pending_.erase(it);
-      return;
-    }
     if (it == pending_.end()) {
-      err_ << "asio_client: unexpected " << proto::type_name(f.header.type) << " for request "
-           << f.id() << std::endl;
-      raise(proto::exit_code::protocol);
-      return;
+      throw protocol_error("the server sent " + std::string(proto::type_name(f.header.type)) +
+                           " for request " + std::to_string(f.id()) +
+                           ", which is not awaiting an answer");
     }
-    if (f.type() == frame_type::hello_reply) {
+    refresh_deadline();
+    if (f.type() == frame_type::error) {
+      report_error(f);
+    } else if (f.type() == frame_type::hello_reply) {
       out_ << proto::printable(f.text()) << std::endl;
     } else if (f.type() == frame_type::ack) {
       out_ << proto::printable(f.text()) << " (message " << it->second.number << ": "
            << proto::printable(it->second.text, 60) << ")" << std::endl;
     } else {
-      err_ << "asio_client: unexpected " << proto::type_name(f.header.type) << " for request "
-           << f.id() << std::endl;
-      raise(proto::exit_code::protocol);
+      throw protocol_error("the server answered request " + std::to_string(f.id()) + " with " +
+                           std::string(proto::type_name(f.header.type)));
     }
     pending_.erase(it);
   }
 
+  void report_error(const proto::frame& f) {
+    const auto e = proto::parse_error(f.payload);
+    err_ << "asio_client: server error " << (e ? e->code : 0) << " ("
+         << proto::error_name(e ? e->code : 0) << ")";
+    if (f.id() != 0) err_ << " for request " << f.id();
+    err_ << ": " << proto::printable(e ? e->text : std::string_view{}) << std::endl;
+    raise(cli::exit_code::protocol);
+  }
+
   void on_goaway(const proto::frame& f) {
     const auto last = proto::parse_goaway(f.payload);
-    goaway_ = last.value_or(0);
+    if (!last) throw protocol_error("the server sent a GOAWAY that cannot be read");
+    if (goaway_) return;  // said once is enough
+    goaway_ = *last;
     // Stop sending; what the server will not answer is reported now, the
     // rest is still on its way.
     if (stdin_) stdin_->close();
@@ -146,24 +160,26 @@ class exchange {
     err_ << "asio_client: the server is shutting down (GOAWAY after request " << *goaway_ << ")";
     if (dropped != 0) {
       err_ << "; " << dropped << " request(s) were not processed and can be sent again";
-      raise(proto::exit_code::temp_fail);
+      raise(cli::exit_code::temp_fail);
     }
     err_ << std::endl;
   }
 
   awaitable<void> send_stdin() {
     if (!config_.read_stdin) co_return;
-    const int fd = ::dup(STDIN_FILENO);
-    if (fd < 0) {
+    standard_input input;
+    if (!input.valid()) {
+      err_ << "asio_client: cannot read standard input: " << input.error() << std::endl;
+      raise(cli::exit_code::io_error);
       end_input();
       co_return;
     }
-    asio::posix::stream_descriptor in(co_await asio::this_coro::executor, fd);
+    asio::posix::stream_descriptor in(co_await asio::this_coro::executor, input.release());
     stdin_ = &in;
     std::string buffered;
     char chunk[16 * 1024];
     while (!finished_ && !input_done_) {
-      while (pending_.size() >= config_.max_in_flight && !finished_) {
+      while (pending_.size() >= config_.max_in_flight && !finished_ && !input_done_) {
         wakeup_.expires_at(steady_clock::time_point::max());
         co_await wakeup_.async_wait(use_tuple);
       }
@@ -172,7 +188,7 @@ class exchange {
       if (ec) {
         if (ec != asio::error::eof && !finished_ && !input_done_) {
           err_ << "asio_client: reading standard input: " << ec.message() << std::endl;
-          raise(proto::exit_code::io_error);
+          raise(cli::exit_code::io_error);
         }
         if (!buffered.empty() && !finished_ && !input_done_) send_line(buffered);
         break;
@@ -190,6 +206,9 @@ class exchange {
     if (!finished_ && !input_done_) {
       co_await flush_quietly();
       end_input();
+      // Nothing pending: the receiver is waiting for a frame that will not
+      // come; it has nothing left to wait for.
+      if (complete()) conn_.socket().cancel();
     }
   }
 
@@ -220,22 +239,22 @@ class exchange {
         refresh_deadline();  // waiting for the user's input is not a timeout
         continue;
       }
-      err_ << "asio_client: no reply from the server for "
-           << std::chrono::duration<double>(config_.timeout).count() << " s; " << pending_.size()
-           << " request(s) unanswered" << std::endl;
-      raise(proto::exit_code::io_error);
+      err_ << "asio_client: no answer from the server for "
+           << std::chrono::duration<double>(config_.timeout).count() << " s (--timeout); "
+           << pending_.size() << " request(s) unanswered" << std::endl;
+      raise(cli::exit_code::io_error);
       co_return;
     }
   }
 
-  void fail(int code, const std::string& why) {
-    err_ << "asio_client: " << why << std::endl;
-    raise(code);
+  void fail(const cli::exit_status& why) {
+    err_ << "asio_client: " << why.message << std::endl;
+    raise(why.code);
   }
 
   // The first problem decides the exit code.
   void raise(int code) {
-    if (status_ == proto::exit_code::ok) status_ = code;
+    if (status_ == cli::exit_code::ok) status_ = code;
   }
 
   framed_connection& conn_;
@@ -250,28 +269,25 @@ class exchange {
   steady_clock::time_point deadline_;
   bool input_done_ = false;
   bool finished_ = false;
-  int status_ = proto::exit_code::ok;
+  int status_ = cli::exit_code::ok;
 };
 
 }  // namespace
 
 awaitable<int> run_exchange(const client_config& config, std::ostream& out, std::ostream& err) {
+  std::exception_ptr failure;
   try {
     framed_connection conn(co_await connect(config.host, config.port, config.timeout),
                            config.max_frame);
     exchange ex(conn, config, out, err);
     const int status = co_await ex.run();
     co_return status;
-  } catch (const connect_error& e) {
-    err << "asio_client: " << e.what() << std::endl;
-    co_return proto::exit_code::unavailable;
-  } catch (const protocol_error& e) {
-    err << "asio_client: " << e.what() << std::endl;
-    co_return proto::exit_code::protocol;
-  } catch (const boost::system::system_error& e) {
-    err << "asio_client: connection lost: " << e.code().message() << std::endl;
-    co_return proto::exit_code::io_error;
+  } catch (...) {
+    failure = std::current_exception();
   }
+  const auto why = cli::describe(failure);
+  err << "asio_client: " << why.message << std::endl;
+  co_return why.code;
 }
 
 }  // namespace client

@@ -9,6 +9,7 @@
 #include "client_options.hpp"
 #include "exchange.hpp"
 #include "exit_codes.hpp"
+#include "failure.hpp"
 
 namespace {
 
@@ -29,16 +30,15 @@ int main(int argc, char* argv[]) {
   if (!parsed.config) return parsed.exit_code;
   std::signal(SIGPIPE, SIG_IGN);  // a vanished server is an error code, not a signal
 
-  int status = proto::exit_code::software;
+  int status = cli::exit_code::software;
   boost::asio::io_context context(1);
-  boost::asio::co_spawn(context, run_client(*parsed.config, status), [](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      std::cerr << "asio_client: internal error: " << ex.what() << std::endl;
-    }
-  });
+  boost::asio::co_spawn(context, run_client(*parsed.config, status),
+                        [&status](std::exception_ptr e) {
+                          if (!e) return;
+                          const auto why = cli::describe(e);
+                          std::cerr << "asio_client: " << why.message << std::endl;
+                          status = why.code;
+                        });
   context.run();
   return status;
 }

@@ -1,14 +1,13 @@
 // --raw: the lecture's client.c with timeouts and error messages. There is
 // no framing, so each reply is whatever one read returns.
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <iostream>
 #include <string>
 
+#include "asio_support.hpp"
 #include "connection.hpp"
 #include "exchange.hpp"
 #include "exit_codes.hpp"
@@ -20,10 +19,9 @@ namespace asio = boost::asio;
 using asio::awaitable;
 using asio::ip::tcp;
 using namespace asio::experimental::awaitable_operators;
+using net::use_tuple;
 
 namespace {
-
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 // One read of up to 1024 bytes (the lecture's BUFSIZE), or nothing after
 // `timeout`. Throws on a connection error; an empty string is end of stream.
@@ -43,6 +41,7 @@ awaitable<std::optional<std::string>> read_reply(tcp::socket& socket,
 }  // namespace
 
 awaitable<int> run_raw_exchange(const client_config& config, std::ostream& out, std::ostream& err) {
+  std::exception_ptr failure;
   try {
     auto socket = co_await connect(config.host, config.port, config.timeout);
     std::vector<std::string> texts{config.hello};
@@ -55,26 +54,26 @@ awaitable<int> run_raw_exchange(const client_config& config, std::ostream& out, 
       if (i == 0) out << "Message sent (client)" << std::endl;
       const auto reply = co_await read_reply(socket, config.timeout);
       if (!reply) {
-        err << "asio_client: no reply from the server for "
-            << std::chrono::duration<double>(config.timeout).count() << " s" << std::endl;
-        co_return proto::exit_code::io_error;
+        err << "asio_client: no answer from the server for "
+            << std::chrono::duration<double>(config.timeout).count() << " s (--timeout)"
+            << std::endl;
+        co_return cli::exit_code::io_error;
       }
       if (reply->empty()) {
         err << "asio_client: the server closed the connection" << std::endl;
-        co_return proto::exit_code::io_error;
+        co_return cli::exit_code::io_error;
       }
       out << proto::printable(*reply) << std::endl;
     }
     boost::system::error_code ignored;
     socket.shutdown(tcp::socket::shutdown_send, ignored);
-    co_return proto::exit_code::ok;
-  } catch (const connect_error& e) {
-    err << "asio_client: " << e.what() << std::endl;
-    co_return proto::exit_code::unavailable;
-  } catch (const boost::system::system_error& e) {
-    err << "asio_client: connection lost: " << e.code().message() << std::endl;
-    co_return proto::exit_code::io_error;
+    co_return cli::exit_code::ok;
+  } catch (...) {
+    failure = std::current_exception();
   }
+  const auto why = cli::describe(failure);
+  err << "asio_client: " << why.message << std::endl;
+  co_return why.code;
 }
 
 }  // namespace client

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 cmake --preset asan >/dev/null
-cmake --build build-asan --target decode_fuzz session_fuzz
+cmake --build build-asan --target decode_fuzz engine_fuzz
 
 seconds=${FUZZ_SECONDS:-60}
 top=$PWD
@@ -16,7 +16,7 @@ mkdir -p "$findings"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-targets=(decode session)
+targets=(decode engine)
 pids=()
 for name in "${targets[@]}"; do
   mkdir -p "$work/$name"

@@ -3,16 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <sstream>
 #include <stdexcept>
 
+#include "asio_support.hpp"
 #include "frame_codec.hpp"
 #include "session.hpp"
-#include "session_tracker.hpp"
 
 namespace server {
 
@@ -115,16 +112,18 @@ void open_listener(tcp::acceptor& acceptor, const server_config& config) {
 }
 
 asio::awaitable<void> accept_connections(tcp::acceptor& acceptor,
-                                         std::span<const std::unique_ptr<worker>> workers,
-                                         const server_config& config, session_tracker& tracker) {
+                                         std::span<const std::unique_ptr<worker>> workers) {
+  const server_config& config = workers[0]->config();
+  const session_tracker& tracker = workers[0]->shared().tracker;
   asio::steady_timer backoff(acceptor.get_executor());
   std::size_t next = 0;
   bool starved = false;
   turned_away_log turned_away;
   while (acceptor.is_open()) {
     worker& owner = *workers[next];
-    auto [ec, socket] =
-        co_await acceptor.async_accept(owner.context(), asio::as_tuple(asio::use_awaitable));
+    // Accepted onto the owner's io_context, so the socket is its from the start.
+    tcp_stream socket(owner.context());
+    auto [ec] = co_await acceptor.async_accept(socket, net::use_tuple);
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) break;
     if (ec) {
       if (out_of_descriptors(ec)) {
@@ -133,7 +132,7 @@ asio::awaitable<void> accept_connections(tcp::acceptor& acceptor,
         if (!starved) spdlog::warn("accept: {}; retrying every 100 ms", ec.message());
         starved = true;
         backoff.expires_after(std::chrono::milliseconds(100));
-        co_await backoff.async_wait(asio::as_tuple(asio::use_awaitable));
+        co_await backoff.async_wait(net::use_tuple);
       } else {
         spdlog::debug("accept: {}", ec.message());  // that connection's problem, not ours
       }
@@ -146,7 +145,7 @@ asio::awaitable<void> accept_connections(tcp::acceptor& acceptor,
       continue;
     }
     socket.set_option(tcp::no_delay(true), ec);  // replies go out when written
-    start_session(std::move(socket), owner, config, tracker);
+    start_session(std::move(socket), owner);
     next = (next + 1) % workers.size();
   }
 }

@@ -7,30 +7,27 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <memory>
 #include <span>
-#include <stdexcept>
-#include <string>
-#include <vector>
 
+#include "failure.hpp"
 #include "server_config.hpp"
-#include "session_tracker.hpp"
 #include "worker.hpp"
 
 namespace server {
 
-// The listening socket could not be set up; what() is the whole sentence.
-struct listen_error : std::runtime_error {
-  using std::runtime_error::runtime_error;
+// The listening socket could not be set up; what() is the whole sentence,
+// "cannot listen on ADDRESS:PORT: REASON" (exit 69).
+struct listen_error : cli::unavailable {
+  using cli::unavailable::unavailable;
 };
 
 // Opens, binds and listens on `config.bind_address` and `config.port`: with
 // no address, IPv6 dual-stack "::", or "0.0.0.0" where IPv6 is unavailable.
-// Throws listen_error("cannot listen on ADDRESS:PORT: REASON").
+// Throws listen_error.
 void open_listener(boost::asio::ip::tcp::acceptor& acceptor, const server_config& config);
 
-// Accepts until the acceptor is closed.
+// Accepts until the acceptor is closed, starting a session on the next
+// worker for each connection. Runs on the acceptor's worker.
 boost::asio::awaitable<void> accept_connections(boost::asio::ip::tcp::acceptor& acceptor,
-                                                std::span<const std::unique_ptr<worker>> workers,
-                                                const server_config& config,
-                                                session_tracker& tracker);
+                                                std::span<const std::unique_ptr<worker>> workers);
 
 }  // namespace server

@@ -11,7 +11,11 @@ namespace server {
 namespace {
 // Lines waiting for the logging thread. When full, the oldest line is
 // dropped rather than stall the I/O threads; the drop count is reported.
-constexpr std::size_t queue_lines = 32 * 1024;
+// spdlog allocates every slot at start (408 bytes each): 4,096 lines are
+// 1.6 MiB, where 32,768 were 13 MiB, most of the server's memory at start.
+// Bursts larger than that come only at info level under load, which the
+// README says not to use; warnings a peer can cause are rate-limited.
+constexpr std::size_t queue_lines = 4 * 1024;
 }  // namespace
 
 bool is_log_level(std::string_view name) {
@@ -41,6 +45,25 @@ void stop_logging() {
     std::fprintf(stderr, "asio_server: %zu log lines were dropped (the output could not keep up)\n",
                  dropped);
   }
+}
+
+bool log_limiter::allow(std::string& note) {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - window_ >= std::chrono::seconds(1)) {
+    window_ = now;
+    in_window_ = 0;
+  }
+  if (in_window_ == per_second) {
+    ++held_back_;
+    return false;
+  }
+  ++in_window_;
+  note.clear();
+  if (held_back_ != 0) {
+    note = " (" + std::to_string(held_back_) + " similar warnings not logged)";
+    held_back_ = 0;
+  }
+  return true;
 }
 
 }  // namespace server

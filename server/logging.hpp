@@ -2,6 +2,9 @@
 // terminal or pipe never blocks an I/O thread.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace server {
@@ -15,5 +18,23 @@ void start_logging(std::string_view level);
 // Flushes what is queued and stops the logging thread; reports lines dropped
 // because the queue was full.
 void stop_logging();
+
+// Warnings a peer can cause (a bad frame, an unknown type), limited so that
+// no peer can write to the operator's disk at line rate: at most
+// `per_second` a second, the rest counted and the count said with the next
+// one logged. One per worker, used on its thread only.
+class log_limiter {
+ public:
+  static constexpr std::uint32_t per_second = 10;
+
+  // Whether to log one now. When it is, `note` is "" or " (N similar
+  // warnings not logged)" to append to it.
+  bool allow(std::string& note);
+
+ private:
+  std::chrono::steady_clock::time_point window_;
+  std::uint32_t in_window_ = 0;
+  std::uint64_t held_back_ = 0;
+};
 
 }  // namespace server

@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "exit_codes.hpp"
-#include "listener.hpp"
+#include "failure.hpp"
 #include "logging.hpp"
 #include "server.hpp"
 #include "server_options.hpp"
@@ -28,7 +28,7 @@ int main(int argc, char* argv[]) {
   }
 
   server::start_logging(parsed.options->log_level);
-  int status = proto::exit_code::ok;
+  int status = cli::exit_code::ok;
   try {
     server::server srv(config);
     const auto endpoint = srv.listen();
@@ -39,20 +39,19 @@ int main(int argc, char* argv[]) {
     std::fflush(stdout);
     ::getrlimit(RLIMIT_NOFILE, &files);
     spdlog::info(
-        "{} thread(s), max frame {} bytes, max {} connections ({} descriptors), idle timeout {} s",
+        "{} thread(s), max frame {} bytes, max {} connections ({} descriptors), {} bytes of "
+        "buffers at most, idle timeout {} s",
         config.threads, config.max_frame, config.max_connections,
-        static_cast<unsigned long long>(files.rlim_cur),
+        static_cast<unsigned long long>(files.rlim_cur), config.max_buffered_bytes,
         std::chrono::duration<double>(config.idle_timeout).count());
-    srv.run();
+    status = srv.run();
     const auto t = srv.summary();
     spdlog::info("stopped: {} connection(s) served, {} request(s) answered, {} closed by force",
                  t.connections, t.requests, t.force_closed);
-  } catch (const server::listen_error& e) {
-    std::fprintf(stderr, "asio_server: %s\n", e.what());
-    status = proto::exit_code::unavailable;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "asio_server: internal error: %s\n", e.what());
-    status = proto::exit_code::software;
+  } catch (...) {
+    const auto failure = cli::describe(std::current_exception());
+    std::fprintf(stderr, "asio_server: %s\n", failure.message.c_str());
+    status = failure.code;
   }
   server::stop_logging();
   return status;

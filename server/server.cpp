@@ -3,10 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <csignal>
 
+#include "exit_codes.hpp"
+#include "failure.hpp"
 #include "listener.hpp"
 
 namespace server {
@@ -15,18 +16,27 @@ namespace asio = boost::asio;
 
 server::server(server_config config)
     : config_(std::move(config)),
-      workers_([n = std::max(1u, config_.threads)] {
+      shared_(config_,
+              [this] {
+                // The last session of a drain closed (on any worker's thread).
+                if (destroying_.load()) return;
+                asio::post(workers_[0]->context(), [this] { finish_drain(); });
+              }),
+      workers_([this, n = std::max(1u, config_.threads)] {
         std::vector<std::unique_ptr<worker>> w;
-        for (unsigned i = 0; i < n; ++i) w.push_back(std::make_unique<worker>(i));
+        for (unsigned i = 0; i < n; ++i) {
+          w.push_back(std::make_unique<worker>(
+              i, shared_, [this](std::exception_ptr e) { fail(e, "a completion handler"); }));
+        }
         return w;
       }()),
       acceptor_(workers_[0]->context()),
-      drain_timer_(workers_[0]->context()),
-      tracker_([this] { asio::post(workers_[0]->context(), [this] { finish_drain(); }); }) {
-  if (config_.handle_signals) signals_.emplace(workers_[0]->context(), SIGINT, SIGTERM);
+      drain_timer_(workers_[0]->context()) {
+  if (config_.handle_signals) signals_.emplace(workers_[0]->context(), SIGINT, SIGTERM, SIGHUP);
 }
 
 server::~server() {
+  destroying_.store(true);
   for (auto& w : workers_) {
     w->context().stop();
     w->join();
@@ -38,15 +48,27 @@ asio::ip::tcp::endpoint server::listen() {
   return acceptor_.local_endpoint();
 }
 
-void server::run() {
-  // The accept loop ends when the acceptor closes; anything it throws would
-  // be a bug, and it is logged by the worker.
-  asio::co_spawn(workers_[0]->context(), accept_connections(acceptor_, workers_, config_, tracker_),
-                 asio::detached);
-  if (signals_) wait_for_signal();
+int server::run() {
+  spawn_listener();
   for (std::size_t i = 1; i < workers_.size(); ++i) workers_[i]->start_thread();
   workers_[0]->run();
   for (auto& w : workers_) w->join();
+  return status_.load();
+}
+
+void server::start() {
+  spawn_listener();
+  for (auto& w : workers_) w->start_thread();
+}
+
+void server::spawn_listener() {
+  if (signals_) wait_for_signal();
+  // The accept loop ends when the acceptor closes. If it ends any other way
+  // the server could no longer take connections, so it stops, loudly.
+  asio::co_spawn(workers_[0]->context(), accept_connections(acceptor_, workers_),
+                 [this](std::exception_ptr e) {
+                   if (e) fail(e, "the accept loop");
+                 });
 }
 
 void server::stop() {
@@ -59,19 +81,34 @@ void server::stop() {
   });
 }
 
+void server::fail(std::exception_ptr e, std::string_view where) noexcept {
+  status_.store(cli::exit_code::software);
+  try {
+    spdlog::error("{} failed: {}; shutting down", where, cli::describe(e).message);
+    asio::post(workers_[0]->context(), [this] { begin_drain(); });
+  } catch (...) {
+    // Out of memory even for this: stop the workers outright.
+    for (auto& w : workers_) w->context().stop();
+  }
+}
+
 void server::wait_for_signal() {
   signals_->async_wait([this](boost::system::error_code ec, int signo) {
     if (ec) return;  // cancelled: the drain is over
-    if (!draining_) {
+    if (signo == SIGHUP) {
+      spdlog::warn(
+          "SIGHUP: ignored; the server does not reload its configuration (SIGINT or SIGTERM "
+          "stops it)");
+    } else if (!draining_) {
       spdlog::info("{}: shutting down, draining {} connection(s) (up to {} s; again to force)",
-                   signo == SIGINT ? "SIGINT" : "SIGTERM", tracker_.live(),
+                   signo == SIGINT ? "SIGINT" : "SIGTERM", shared_.tracker.live(),
                    std::chrono::duration<double>(config_.drain_timeout).count());
       begin_drain();
-      wait_for_signal();
     } else {
-      spdlog::warn("second signal: closing {} connection(s) now", tracker_.live());
+      spdlog::warn("second signal: closing {} connection(s) now", shared_.tracker.live());
       force_close_all();
     }
+    wait_for_signal();
   });
 }
 
@@ -86,10 +123,10 @@ void server::begin_drain() {
   drain_timer_.expires_after(config_.drain_timeout);
   drain_timer_.async_wait([this](boost::system::error_code ec) {
     if (ec || drained_) return;
-    spdlog::warn("drain timeout: closing {} connection(s) still open", tracker_.live());
+    spdlog::warn("drain timeout: closing {} connection(s) still open", shared_.tracker.live());
     force_close_all();
   });
-  tracker_.begin_drain();
+  shared_.tracker.begin_drain();
 }
 
 void server::finish_drain() {

@@ -4,7 +4,9 @@
 // Shutdown (SIGINT, SIGTERM or stop()): the acceptor closes, every session
 // answers what it has read, sends GOAWAY and closes gracefully; run() returns
 // when the last session is gone, or when --drain-timeout expires and the rest
-// are closed. A second signal closes the rest at once.
+// are closed. A second signal closes the rest at once. SIGHUP is logged and
+// ignored. If the accept loop fails, or an exception escapes a handler (a
+// bug either way), the error is logged and the server drains and returns 70.
 #pragma once
 
 #include <atomic>
@@ -12,12 +14,13 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "server_config.hpp"
-#include "session_tracker.hpp"
 #include "worker.hpp"
 
 namespace server {
@@ -34,8 +37,13 @@ class server {
   boost::asio::ip::tcp::endpoint listen();
 
   // Serves until shut down: worker 0 on the calling thread, the others on
-  // threads of their own. Returns after the drain.
-  void run();
+  // threads of their own. Returns the exit status: 0 after a drain, 70 after
+  // an internal error.
+  int run();
+  // Serves on threads of its own, worker 0's too, and returns at once.
+  // Destroying the server then closes whatever is still open, without a
+  // drain.
+  void start();
 
   // Starts the graceful shutdown; a second call closes what is left. Safe
   // from any thread.
@@ -48,20 +56,34 @@ class server {
   };
   // Valid after run() returned.
   totals summary() const;
+  int exit_status() const noexcept { return status_.load(); }
+  // What connections hold between reads now (see memory_budget.hpp).
+  std::size_t buffered_bytes() const noexcept { return shared_.budget.used(); }
+  std::size_t live_connections() const noexcept { return shared_.tracker.live(); }
 
  private:
+  void spawn_listener();
   void wait_for_signal();
   void begin_drain();   // on worker 0
   void finish_drain();  // on worker 0
   void force_close_all();
+  // A bug somewhere: log it, drain, and make run() return 70.
+  void fail(std::exception_ptr e, std::string_view where) noexcept;
 
+  // Declared in the order of their lifetimes (members are destroyed in
+  // reverse): what sessions touch, the config and the shared state, outlives
+  // the workers, whose io_contexts destroy the sessions still in them; the
+  // acceptor, the signals and the drain timer, bound to worker 0's
+  // io_context, go before it.
   server_config config_;
+  std::atomic<bool> destroying_{false};
+  shared_state shared_;
   std::vector<std::unique_ptr<worker>> workers_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::optional<boost::asio::signal_set> signals_;
   boost::asio::steady_timer drain_timer_;
-  session_tracker tracker_;
   std::atomic<std::size_t> force_closed_{0};  // added to by every worker
+  std::atomic<int> status_{0};
   // Worker 0's thread only:
   bool draining_ = false;
   bool drained_ = false;

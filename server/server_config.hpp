@@ -30,14 +30,23 @@ struct server_config {
   // Connections served at once; one more is answered ERROR 4 (busy) and
   // closed, and the server goes on accepting.
   std::size_t max_connections = 10000;
+  // What all connections together may hold between reads: the start of
+  // frames still arriving, replies their peers have not taken, and busy
+  // connections' read buffers. When it is used up, connections holding more
+  // than 4 KiB are not read, and a frame that cannot go on within
+  // `budget_grace` is refused with ERROR 4.
+  std::size_t max_buffered_bytes = 256 * 1024 * 1024;
+  std::chrono::milliseconds budget_grace{std::chrono::seconds(1)};
   // A connection that sends no byte for this long after connecting is closed.
   std::chrono::milliseconds handshake_timeout{std::chrono::seconds(10)};
   // A connection with no complete request for this long is closed (a frame
   // trickling in a byte at a time does not count as activity).
   std::chrono::milliseconds idle_timeout{std::chrono::minutes(5)};
-  // A peer that takes none of its replies for this long is closed. Since the
-  // server does not read while it waits to write, what one session queues is
-  // bounded by the replies to one read (at most 64 KiB of requests).
+  // A frame must be complete this long after its first byte arrived.
+  std::chrono::milliseconds frame_timeout{std::chrono::seconds(30)};
+  // A peer that takes no reply bytes for this long is closed. The server does
+  // not read while it waits to write, so one connection queues at most the
+  // replies to one read of at most 64 KiB.
   std::chrono::milliseconds write_timeout{std::chrono::seconds(30)};
   // From SIGINT/SIGTERM (or server::stop) until the last session is closed.
   std::chrono::milliseconds drain_timeout{std::chrono::seconds(5)};

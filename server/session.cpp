@@ -1,313 +1,398 @@
-// A session's life: set up, parked and woken, the serving loop, sending,
-// and the ways it ends. Turning bytes into replies is session_requests.cpp;
-// the deadlines are session_deadlines.cpp.
+// The session coroutine and its steps; the map is in session.hpp. What a
+// connection holds is session_buffers.cpp; what it logs, session_log.cpp.
 #include "session.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/basic_waitable_timer.hpp>
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
+#include <memory>
 
-#include "session_tracker.hpp"
+#include "asio_support.hpp"
+#include "session_log.hpp"
 
 namespace server {
 
 namespace asio = boost::asio;
-using asio::awaitable;
-using asio::ip::tcp;
-using std::chrono::steady_clock;
+using boost::system::error_code;
+using net::tuple_op;
 
-namespace {
-
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
-
-double seconds(std::chrono::milliseconds d) { return std::chrono::duration<double>(d).count(); }
-
-}  // namespace
-
-void start_session(session_socket socket, worker& owner, const server_config& config,
-                   session_tracker& tracker) {
-  auto s = std::make_shared<session>(std::move(socket), owner, config, tracker);
-  // Set up on the owner's thread (the acceptor runs on another worker's, and
-  // a session's state is only ever touched by its own), then wait for the
-  // first bytes parked, with no coroutine yet.
-  asio::post(owner.context(), [s] {
-    s->start();
-    s->park();
+template <typename Stream>
+void start_session(Stream stream, worker& owner) {
+  owner.shared().tracker.opened();
+  // Set up on the owner's thread, not the acceptor's: a session's memory is
+  // allocated, and its state touched, only by the thread that serves it.
+  asio::post(owner.context(), [stream = std::move(stream), &owner]() mutable {
+    auto s = std::make_unique<session<Stream>>(std::move(stream), owner);
+    auto& serving = *s;
+    // The handler owns the session, so it lives until run() has returned;
+    // it logs anything run() let escape, so that no failure is silent.
+    asio::co_spawn(owner.context(), serving.run(),
+                   [s = std::move(s)](std::exception_ptr e) { log_session_failure(e); });
   });
 }
 
-void session::spawn(boost::system::error_code wake, bool woken) {
-  // The completion handler keeps the session alive while serve() runs (the
-  // watchdog holds it too while it waits) and ends it however it ended: no
-  // exception escapes a session, and none is swallowed silently. serve()
-  // returning true means it parked: the connection is quiet, and waits for
-  // its next bytes with a plain handler instead of a coroutine frame.
-  asio::co_spawn(owner_.context(), serve(wake, woken),
-                 [self = shared_from_this()](std::exception_ptr e, bool parked) {
-                   if (!e && parked) {
-                     self->park();
-                   } else {
-                     self->finish(e);
-                   }
-                 });
-}
-
-void session::park() {
-  if (going_away_) {
-    spawn({}, /*woken=*/false);  // started during a drain: say GOAWAY now
-    return;
-  }
-  reading_ = true;  // go_away() and the watchdog cancel this wait like a read
-  socket_.async_wait(tcp::socket::wait_read,
-                     [self = shared_from_this()](boost::system::error_code ec) {
-                       self->reading_ = false;
-                       self->spawn(ec, /*woken=*/true);
-                     });
-}
-
-session::session(session_socket socket, worker& owner, const server_config& config,
-                 session_tracker& tracker)
-    : socket_(std::move(socket)),
-      watchdog_(socket_.get_executor()),
+template <typename Stream>
+session<Stream>::session(Stream stream, worker& owner)
+    : stream_(std::move(stream)),
       owner_(owner),
-      config_(config),
-      tracker_(tracker) {
-  tracker_.opened();
-  boost::system::error_code ec;
-  peer_ = socket_.remote_endpoint(ec);
+      engine_(owner.shared().engine),
+      state_(owner.shared().timeouts, steady_clock::now()),
+      buffers_(owner.shared().budget) {
+  error_code ignored;
+  peer_ = stream_.remote_endpoint(ignored);
 }
 
-session::~session() { tracker_.closed(); }
+template <typename Stream>
+session<Stream>::~session() {
+  owner_.shared().tracker.closed();
+}
 
-void session::start() {
+template <typename Stream>
+task<void> session<Stream>::run() {
+  begin();
+  try {
+    // Until something ends it (session_state.hpp lists what can): wait for
+    // bytes, read them, answer every complete request, send the replies.
+    for (;;) {
+      const read_kind next = next_read();
+      if (next == read_kind::stop) break;
+      if (next == read_kind::throttled) {
+        co_await wait_for_memory();
+        continue;
+      }
+      auto [ec, n] = co_await next_bytes();
+      if (took(ec, n)) co_await send_rest();
+    }
+    co_await goodbye();
+  } catch (const std::exception& e) {
+    ending_ = end_reason::internal_error;
+    spdlog::error("{}: session failed: {}", peer_.address().to_string(), e.what());
+  }
+  finish();
+}
+
+template <typename Stream>
+void session<Stream>::begin() {
   owner_.attach(*this);
   ++owner_.connections;
-  going_away_ = owner_.draining();
-  if (config_.mode == service_mode::echo) kind_ = peer_kind::echo;
   spdlog::debug("{}: connected", peer_.address().to_string());
-  boost::system::error_code ec;
-  socket_.non_blocking(true, ec);  // reads and writes that would wait say so instead
-  set_deadline(config_.handshake_timeout);
+  error_code ignored;
+  stream_.non_blocking(true, ignored);  // reads and writes that would wait say so instead
+  owner_.watchdog().due(state_.deadline());
 }
 
-void session::finish(std::exception_ptr failure) {
-  if (failure) {
-    // Nothing should throw (expected errors are values), so say so loudly;
-    // only this session ends.
-    try {
-      std::rethrow_exception(failure);
-    } catch (const std::exception& e) {
-      spdlog::error("{}: session failed: {}", peer_.address().to_string(), e.what());
-    } catch (...) {
-      spdlog::error("{}: session failed", peer_.address().to_string());
-    }
+template <typename Stream>
+typename session<Stream>::read_kind session<Stream>::next_read() {
+  const auto now = steady_clock::now();
+  if (!ending_) ending_ = reason_to_stop(now);
+  if (ending_) return read_kind::stop;
+  // When the budget is used up, a connection holding more than a little
+  // stops being read until there is room.
+  allowance_ = static_cast<std::uint32_t>(buffers_.before_read(now));
+  return allowance_ == 0 ? read_kind::throttled : read_kind::read;
+}
+
+template <typename Stream>
+std::optional<end_reason> session<Stream>::reason_to_stop(steady_clock::time_point now) const {
+  if (!stream_.is_open()) return end_reason::closed_by_server;
+  if (owner_.draining()) return end_reason::shutdown;
+  if (state_.expired(now)) return state_.timeout_reason();
+  return std::nullopt;
+}
+
+namespace {
+
+// For the one operation an idle connection keeps pending, its wait for
+// readability: memory of exactly its size. Asio's per-thread cache would
+// hand it whatever block was freed last, often a larger accept operation's
+// (256 bytes where this needs 104), and every idle connection would keep it.
+template <typename T>
+struct exact_allocator {
+  using value_type = T;
+  exact_allocator() = default;
+  template <typename U>
+  exact_allocator(const exact_allocator<U>&) noexcept {}
+  T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T))); }
+  void deallocate(T* p, std::size_t) noexcept { ::operator delete(p); }
+  friend bool operator==(exact_allocator, exact_allocator) noexcept { return true; }
+};
+
+}  // namespace
+
+template <typename Stream>
+auto session<Stream>::next_bytes() {
+  waiting_ = waiting::to_read;
+  return asio::async_initiate<decltype(tuple_op), void(error_code, std::size_t)>(
+      [this](auto handler) {
+        if (buffers_.busy()) {
+          const auto space = buffers_.busy_space(pending_frame_size());
+          stream_.async_read_some(asio::buffer(space.data(), space.size()), std::move(handler));
+        } else {
+          stream_.async_wait(
+              Stream::wait_read,
+              asio::bind_allocator(exact_allocator<void>(),
+                                   [h = std::move(handler)](error_code ec) mutable { h(ec, 0); }));
+        }
+      },
+      tuple_op);
+}
+
+template <typename Stream>
+bool session<Stream>::took(error_code ec, std::size_t n) {
+  waiting_ = waiting::nothing;
+  proto::bytes_view fresh;
+  if (!ec && buffers_.busy()) {
+    buffers_.busy_read(n);
+  } else if (!ec) {
+    n = read_now(allowance_, ec);
+    fresh = owner_.read_scratch().first(n);
   }
-  finished_ = true;
-  watchdog_.cancel();
-  boost::system::error_code ignored;
-  socket_.close(ignored);
-  spdlog::debug("{}: closed", peer_.address().to_string());
-}
-
-awaitable<bool> session::serve(boost::system::error_code wake, bool woken) {
-  // Everything that is not waiting happens in plain functions: this frame,
-  // which every idle connection keeps, holds little more than the loop.
-  for (;;) {
-    if (going_away_) break;
-    boost::system::error_code ec;
-    std::size_t n = 0;
-    reading_ = true;
-    if (hot_) {
-      // A busy connection reads into its own buffer: Asio then waits for
-      // it with the descriptor's standing epoll registration.
-      auto space = in_.prepare(std::max<std::size_t>(read_size_, next_frame_size_ - in_.size()));
-      std::tie(ec, n) =
-          co_await socket_.async_read_some(asio::buffer(space.data(), space.size()), use_tuple);
-      if (!ec) in_.commit(n);
-      // A read that fills the buffer says more was waiting: read more at a
-      // time (bulk transfers), up to the scratch buffer's size.
-      if (!ec && n == space.size()) read_size_ = std::min(read_size_ * 2, max_hot_read_bytes);
-    } else if (woken) {
-      // A quiet one was parked until readable (see spawn()): its bytes go
-      // to the worker's scratch buffer, so it needs no buffer of its own.
-      woken = false;
-      ec = wake;
-      if (!ec) n = read_now(ec);
-    } else {
-      reading_ = false;
-      co_return true;  // park: wait with no buffer and no coroutine frame
-    }
-    reading_ = false;
-    if (ec) {
-      const auto next = after_read_error(ec);
-      if (next == next_step::read_again) continue;
-      if (next == next_step::go_away) break;
-      co_return false;
-    }
-    cooling_ = false;      // a read that completed keeps the connection hot
-    if (n == 0) continue;  // woken, but nothing to read after all
-    if (!spoke_) {
-      spoke_ = true;  // from now on the idle timeout applies, not the handshake's
-      set_deadline(config_.idle_timeout);
-    }
-    const bool keep_open = answer(n);
-    // Replies almost always go out at once; only a peer that is behind
-    // makes us wait. (Awaiting inside a condition miscompiles with GCC 12:
-    // keep each await a statement.)
-    if (!send_now(ec)) {
-      const bool sent = co_await send_rest(ec);
-      if (!sent) co_return false;
-    }
-    if (!keep_open) {
-      co_await close_gracefully();
-      co_return false;
-    }
+  if (ec == asio::error::operation_aborted && stream_.is_open()) {
+    return false;  // interrupted: next_read() looks at why
   }
-  co_await say_goaway_and_close();
-  co_return false;
+  if (ec) {
+    ending_ = read_failed(ec);
+    return false;
+  }
+  if (n == 0) return false;  // readable, but nothing after all
+  return answer(fresh);
 }
 
-std::size_t session::read_now(boost::system::error_code& ec) {
-  // The socket is non-blocking: this takes everything that has arrived, up
-  // to the scratch buffer's size, or nothing.
-  const auto scratch = owner_.read_scratch();
-  const std::size_t n = socket_.read_some(asio::buffer(scratch.data(), scratch.size()), ec);
+template <typename Stream>
+std::size_t session<Stream>::read_now(std::size_t at_most, error_code& ec) {
+  // The socket is non-blocking: this takes what has arrived, or nothing.
+  const auto scratch = owner_.read_scratch().first(std::min(at_most, session_buffers::max_read));
+  const std::size_t n = stream_.read_some(asio::buffer(scratch.data(), scratch.size()), ec);
   if (ec == asio::error::would_block || ec == asio::error::try_again) ec.clear();
   return n;
 }
 
-session::next_step session::after_read_error(const boost::system::error_code& ec) {
-  if (ec == asio::error::operation_aborted && going_away_ && socket_.is_open()) {
-    return next_step::read_again;  // go_away() interrupted the wait
-  }
-  if (ec == asio::error::operation_aborted && cooling_ && socket_.is_open()) {
-    // The watchdog found the connection quiet: give its buffer back and wait
-    // without one from now on.
-    cooling_ = false;
-    hot_ = false;
-    busy_reads_ = 0;
-    read_size_ = min_hot_read_bytes;
-    in_.release();
-    return next_step::read_again;
-  }
-  if (timed_out_ && socket_.is_open()) {
-    if (spoke_) {
-      spdlog::info("{}: no complete request for {} s (--idle-timeout), closing",
-                   peer_.address().to_string(), seconds(config_.idle_timeout));
-    } else {
-      spdlog::info("{}: sent nothing for {} s after connecting (--handshake-timeout), closing",
-                   peer_.address().to_string(), seconds(config_.handshake_timeout));
-    }
-    return next_step::go_away;
-  }
-  if (ec != asio::error::eof && ec != asio::error::operation_aborted) {
+template <typename Stream>
+end_reason session<Stream>::read_failed(const error_code& ec) const {
+  if (!stream_.is_open()) return end_reason::closed_by_server;
+  if (ec != asio::error::eof) {
     spdlog::debug("{}: read: {}", peer_.address().to_string(), ec.message());
+    return end_reason::connection_lost;
   }
-  if (!in_.empty()) {
-    spdlog::info("{}: {} in the middle of a frame ({} of {} bytes received)",
-                 peer_.address().to_string(),
-                 ec == asio::error::eof ? "closed" : "connection lost: " + ec.message(), in_.size(),
-                 next_frame_size_);
-  }
-  return next_step::end;  // the peer is gone or closed: there is no one left to answer
+  return buffers_.in.empty() ? end_reason::peer_closed : end_reason::peer_closed_mid_frame;
 }
 
-bool session::send_now(boost::system::error_code& ec) {
+template <typename Stream>
+bool session<Stream>::answer(proto::bytes_view fresh) {
+  // From the read to the write nothing awaits, so the worker's scratch
+  // buffers are this session's alone. A busy connection's bytes are in
+  // `in` already; a quiet one's are in `fresh`, and join `in` only when the
+  // start of a frame is waiting there.
+  proto::frame_buffer& in = buffers_.in;
+  if (!fresh.empty() && !in.empty()) {
+    buffers_.keep(fresh, pending_frame_size());
+    fresh = {};
+  }
+  std::vector<std::byte>& replies = owner_.reply_scratch();
+  request_log log(peer_, owner_.warnings(), warned_unknown_);
+  const feed_result r = engine_.feed(fresh.empty() ? in.readable() : fresh, replies, log);
+  if (fresh.empty()) {
+    in.consume(r.consumed);
+  } else if (r.consumed < fresh.size()) {
+    buffers_.keep(fresh.subspan(r.consumed), r.next_frame_size);
+  }
+  owner_.requests += r.answered;
+  const auto now = steady_clock::now();
+  state_.read(now, r.answered != 0, !in.empty());
+  if (buffers_.after_read(now)) owner_.watchdog().due(buffers_.cool_down_at());
+  owner_.watchdog().due(state_.deadline());
+  if (r.next == next_step::close_after_replies) ending_ = end_reason::bad_frame;
+  error_code ec;
+  if (send_now(ec)) return false;
+  if (ec) {
+    spdlog::debug("{}: write: {}", peer_.address().to_string(), ec.message());
+    ending_ = stream_.is_open() ? end_reason::connection_lost : end_reason::closed_by_server;
+    return false;
+  }
+  return true;
+}
+
+template <typename Stream>
+bool session<Stream>::send_now(error_code& ec) {
   std::vector<std::byte>& replies = owner_.reply_scratch();
   std::size_t sent = 0;
   while (sent < replies.size()) {
-    sent += socket_.write_some(asio::buffer(replies.data() + sent, replies.size() - sent), ec);
+    sent += stream_.write_some(asio::buffer(replies.data() + sent, replies.size() - sent), ec);
     if (ec) break;
   }
-  if (sent == replies.size()) {
-    replies.clear();
-    return true;
-  }
-  if (ec == asio::error::would_block || ec == asio::error::try_again) {
-    // The peer is behind: what is left waits in this session's own buffer,
-    // since the scratch is the next session's as soon as we await.
-    out_.assign(replies.begin() + static_cast<std::ptrdiff_t>(sent), replies.end());
+  const bool all = sent == replies.size();
+  if (!all && (ec == asio::error::would_block || ec == asio::error::try_again)) {
+    // The peer is behind: the rest waits in this session's own buffer, since
+    // the scratch is the next session's as soon as this one awaits.
     ec.clear();
+    buffers_.queue_replies(proto::bytes_view(replies).subspan(sent));
   }
   replies.clear();
-  return false;
+  return all;
 }
 
-awaitable<bool> session::send_rest(boost::system::error_code ec) {
-  if (!ec) {
-    // Nothing is read meanwhile, so a peer that sends but never reads
-    // stops being read from; the write timeout then closes it.
-    set_deadline(config_.write_timeout);
-    std::tie(ec, std::ignore) = co_await asio::async_write(socket_, asio::buffer(out_), use_tuple);
-    out_.clear();
-    if (out_.capacity() > retained_reply_bytes) std::vector<std::byte>().swap(out_);
-    if (!ec) {
-      set_deadline(config_.idle_timeout);
-      co_return true;
+template <typename Stream>
+task<void> session<Stream>::send_rest() {
+  // Nothing is read meanwhile, so a peer that sends but never reads stops
+  // being read from; the write deadline, refreshed by every byte the peer
+  // takes, closes it if it takes none for --write-timeout.
+  state_.writing(steady_clock::now());
+  owner_.watchdog().due(state_.deadline());
+  proto::frame_buffer& out = buffers_.out;
+  while (!out.empty()) {
+    const auto pending = out.readable();
+    waiting_ = waiting::to_write;
+    auto [ec, n] = co_await stream_.async_write_some(
+        asio::buffer(pending.data(), std::min(pending.size(), session_buffers::max_read)),
+        tuple_op);
+    waiting_ = waiting::nothing;
+    if (ec) {
+      if (!stream_.is_open()) {
+        ending_ = end_reason::closed_by_server;
+      } else if (ec == asio::error::operation_aborted) {
+        ending_ = end_reason::write_timeout;  // the watchdog: no progress in time
+      } else {
+        spdlog::debug("{}: write: {}", peer_.address().to_string(), ec.message());
+        ending_ = end_reason::connection_lost;
+      }
+      co_return;
+    }
+    out.consume(n);
+    state_.wrote(steady_clock::now());
+  }
+  buffers_.replies_sent();
+  state_.written(steady_clock::now(), !buffers_.in.empty());
+  owner_.watchdog().due(state_.deadline());
+}
+
+template <typename Stream>
+task<void> session<Stream>::wait_for_memory() {
+  // Not read until there is room again, looking every 50 ms; a frame that
+  // cannot go on within the grace period is refused. The timer is in this
+  // frame, which exists only while the connection is throttled.
+  state_.throttled(steady_clock::now());
+  asio::basic_waitable_timer<steady_clock, asio::wait_traits<steady_clock>, executor> pause(
+      stream_.get_executor());
+  for (;;) {
+    pause.expires_after(std::chrono::milliseconds(50));
+    co_await pause.async_wait(tuple_op);
+    ending_ = reason_to_stop(steady_clock::now());
+    if (ending_) co_return;
+    if (!owner_.shared().budget.tight()) {
+      state_.unthrottled();
+      owner_.watchdog().due(state_.deadline());
+      co_return;
     }
   }
-  if (timed_out_) {
-    spdlog::info("{}: took none of its replies for {} s (--write-timeout), closing",
-                 peer_.address().to_string(), seconds(config_.write_timeout));
-  } else {
-    spdlog::debug("{}: write: {}", peer_.address().to_string(), ec.message());
-  }
-  co_return false;
 }
 
-awaitable<void> session::say_goaway_and_close() {
-  // Everything read so far has been answered; GOAWAY tells a framed peer the
-  // last id it will get an answer for, so it knows what to retry elsewhere.
-  // A raw peer would not understand the frame, so it just sees the close.
-  if (kind_ == peer_kind::framed) {
-    proto::append_goaway(owner_.reply_scratch(), last_request_id_);
-    boost::system::error_code ec;
-    if (!send_now(ec)) {
-      const bool sent = co_await send_rest(ec);
-      if (!sent) co_return;
-    }
+template <typename Stream>
+task<void> session<Stream>::goodbye() {
+  const end_reason why = *ending_;
+  log_end(why, {peer_, owner_.config(), owner_.warnings(), buffers_.in.size(), pending_frame_size(),
+                buffers_.out.size()});
+  std::vector<std::byte>& replies = owner_.reply_scratch();
+  switch (why) {
+    case end_reason::shutdown:
+    case end_reason::idle_timeout:
+    case end_reason::frame_timeout:
+      // Every request read has been answered; GOAWAY tells a framed peer the
+      // last one, so it knows what to send again elsewhere.
+      engine_.say_goodbye(replies);
+      break;
+    case end_reason::over_budget:
+      engine_.refuse(buffers_.in.readable(),
+                     "server busy: out of memory for buffered frames (--max-buffered-bytes); "
+                     "frame refused, send it again later",
+                     replies);
+      break;
+    case end_reason::handshake_timeout:
+    case end_reason::bad_frame:
+      break;  // nothing more to say (an ERROR went already), but close gracefully
+    case end_reason::peer_closed:
+    case end_reason::peer_closed_mid_frame:
+    case end_reason::connection_lost:
+    case end_reason::write_timeout:
+    case end_reason::closed_by_server:
+    case end_reason::internal_error:
+      co_return;  // the peer is gone, or will not be waited for
   }
-  co_await close_gracefully();
-}
-
-awaitable<void> session::close_gracefully() {
-  // Half-close, then read and discard until the peer closes (or the linger
-  // time runs out). Closing with unread bytes in the receive queue would
-  // send a reset, and a reset can destroy replies the peer has not read yet.
-  closing_ = true;
-  boost::system::error_code ec;
-  socket_.shutdown(tcp::socket::shutdown_send, ec);
+  buffers_.clear();
+  error_code ec;
+  if (!send_now(ec)) {
+    if (ec) co_return;
+    co_await send_rest();
+    if (*ending_ != why) co_return;  // the peer did not take it
+  }
+  // Half-close, then read and discard until the peer closes or the linger
+  // runs out: closing with unread bytes in the receive queue would send a
+  // reset, and a reset can destroy replies the peer has not read yet.
+  stream_.shutdown(Stream::shutdown_send, ec);
   if (ec) co_return;
-  timed_out_ = false;
-  set_deadline(config_.linger_timeout);
-  while (!ec) {
-    auto [wait_ec] = co_await socket_.async_wait(tcp::socket::wait_read, use_tuple);
-    ec = wait_ec;
-    if (!ec) read_now(ec);
-  }
-  in_.consume(in_.size());
-  in_.release();
-}
-
-void session::go_away() {
-  if (going_away_ || closing_) return;
-  going_away_ = true;
-  // Only a pending read is interrupted: a write in progress finishes first,
-  // and the loop checks going_away_ before it reads again.
-  if (reading_) {
-    boost::system::error_code ignored;
-    socket_.cancel(ignored);
+  state_.closing(steady_clock::now());
+  owner_.watchdog().due(state_.deadline());
+  while (!ec && !state_.expired(steady_clock::now())) {
+    waiting_ = waiting::to_read;
+    std::tie(ec) = co_await stream_.async_wait(Stream::wait_read, tuple_op);
+    waiting_ = waiting::nothing;
+    if (!ec) read_now(session_buffers::max_read, ec);
   }
 }
 
-void session::force_close() {
-  boost::system::error_code ignored;
-  socket_.close(ignored);
+template <typename Stream>
+void session<Stream>::finish() {
+  waiting_ = waiting::nothing;
+  error_code ignored;
+  stream_.close(ignored);
+  buffers_.clear();
+  owner_.detach(*this);
+  spdlog::debug("{}: closed", peer_.address().to_string());
 }
+
+template <typename Stream>
+void session<Stream>::go_away() {
+  // Only a wait for requests is interrupted: a write in progress finishes
+  // first, and the loop sees the drain before it reads again.
+  if (waiting_ == waiting::to_read && state_.current() != phase::closing) interrupt();
+}
+
+template <typename Stream>
+void session<Stream>::force_close() {
+  error_code ignored;
+  stream_.close(ignored);
+}
+
+template <typename Stream>
+steady_clock::time_point session<Stream>::watch(steady_clock::time_point now, bool tight) {
+  if (waiting_ == waiting::nothing) return state_.deadline();  // it will look itself
+  const bool reading = waiting_ == waiting::to_read;
+  const bool holds_too_much = tight && buffers_.in.size() >= session_buffers::small_holding;
+  if (state_.expired(now) ||
+      (reading && (buffers_.should_cool_down(now, tight) || holds_too_much))) {
+    interrupt();  // the coroutine looks at the clock and the budget itself
+    return steady_clock::time_point::max();
+  }
+  if (buffers_.busy()) return std::min(state_.deadline(), buffers_.cool_down_at());
+  return state_.deadline();
+}
+
+template <typename Stream>
+void session<Stream>::interrupt() noexcept {
+  error_code ignored;
+  stream_.cancel(ignored);
+}
+
+template <typename Stream>
+std::size_t session<Stream>::pending_frame_size() const noexcept {
+  if (buffers_.in.empty() || engine_.kind() != peer_kind::framed) return 0;
+  return proto::decode_frame(buffers_.in.readable(), UINT32_MAX).needed;
+}
+
+template class session<tcp_stream>;
+template void start_session<tcp_stream>(tcp_stream, worker&);
 
 }  // namespace server

@@ -1,157 +1,130 @@
-// One client connection, served by one coroutine on its worker's thread.
+// One connection, served by one coroutine for its whole life.
 //
-// The loop is the protocol: wait until bytes arrive, read them, answer every
-// complete request in them, send all the answers in one write, wait again.
-// Reading and writing never overlap, so there is one writer per connection
-// by construction and a peer that stops reading stops being read from.
+// How a byte flows, from accept to reply:
+//  1. listener.cpp accepts the connection onto the next worker's io_context
+//     and co_spawns session::run() there, once, with a handler that logs
+//     anything thrown (nothing should be: run() catches what it can).
+//  2. run() waits for bytes. A quiet connection waits for readability with
+//     no buffer (async_wait), then reads what came into its worker's scratch
+//     buffer, so an idle connection holds no buffer at all. A busy one (its
+//     reads keep coming) reads into a buffer of its own (async_read_some):
+//     Asio then tries the read first and waits on the socket's standing
+//     epoll registration, instead of an epoll_ctl per wait. After a quiet
+//     second the watchdog interrupts that read and the buffer is given back.
+//  3. The protocol engine (protocol_engine.hpp) answers every complete
+//     request in those bytes into the worker's reply buffer. The start of an
+//     incomplete frame is kept in `in_`, grown as its bytes arrive and
+//     charged to the server's memory budget (memory_budget.hpp).
+//  4. The replies go out in one non-blocking write, which nearly always takes
+//     them all; what the peer is slow to take waits in `out_` (charged too)
+//     while the connection is not read: one writer by construction, and a
+//     peer that does not read stops being read.
+//  5. Back to 2, until the peer closes, a deadline passes, the engine finds
+//     the stream broken, the budget refuses a frame, or the server drains.
+//     Then goodbye: GOAWAY (or ERROR), a half-close, and lingering until the
+//     peer closes, so that no reply is destroyed by a reset.
 //
-// Memory, after Redis: a quiet connection is "parked": it waits for
-// readability with a plain completion handler, holding no buffer and no
-// coroutine frame, then serve() runs as a coroutine again and reads into its
-// worker's scratch buffer. Once its reads keep coming (a few in a row) it is
-// "hot": serve() stays, reading into a buffer of its own, which lets Asio
-// wait with the socket's standing epoll registration instead of re-arming it
-// for every wait (one system call less per read); after a second without a
-// request the watchdog turns it quiet again and the buffer is freed. Replies
-// are built in the worker's reply buffer and written at once with a
-// non-blocking write, which almost always takes all of them. Only what
-// cannot be finished now stays with the session: the start of a frame whose
-// rest has not arrived (`in_`) and replies the peer is slow to take
-// (`out_`). So an idle connection costs a socket, a timer and this object
-// (under 1 KiB of server memory in all), and a busy one allocates nothing
-// per request.
+// The phase and its one deadline are explicit (session_state.hpp). The
+// worker's watchdog (watchdog.hpp) interrupts a wait whose deadline passed,
+// and the coroutine decides what that means from the state and the clock,
+// never from a flag left behind. The worker's scratch buffers can be shared
+// by all its sessions because nothing awaits between reading into them and
+// writing from them.
 //
-// One steady_timer per session is a watchdog over a single deadline (idle,
-// then linger while closing) and, while hot, the cool-down; it is re-armed
-// only when it fires, so no timer is touched per request.
+// The session is a template over its stream, so that the transports still to
+// come are served by this same coroutine; plain TCP is instantiated in
+// session.cpp and pays for nothing else. A stream needs what
+// basic_stream_socket has: async_wait, async_read_some, async_write_some,
+// read_some and write_some on a non-blocking socket, non_blocking, shutdown,
+// cancel, close, is_open, remote_endpoint.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/basic_waitable_timer.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <cstdint>
-#include <exception>
-#include <memory>
-#include <vector>
+#include <optional>
 
-#include "frame_buffer.hpp"
-#include "frame_codec.hpp"
-#include "server_config.hpp"
+#include "protocol_engine.hpp"
+#include "session_buffers.hpp"
+#include "session_state.hpp"
 #include "worker.hpp"
 
 namespace server {
 
-class session_tracker;
+// Sockets and coroutines bound to an io_context's own executor: smaller
+// than with the type-erased any_io_executor, which every connection pays.
+using executor = boost::asio::io_context::executor_type;
+template <typename T>
+using task = boost::asio::awaitable<T, executor>;
+using tcp_stream = boost::asio::basic_stream_socket<boost::asio::ip::tcp, executor>;
 
-// Starts serving `socket` on `owner`'s thread, in a coroutine of its own,
-// until the connection ends.
-// A socket and a timer bound to an io_context's own executor: smaller than
-// with the type-erased any_io_executor, which every idle connection pays.
-using session_socket =
-    boost::asio::basic_stream_socket<boost::asio::ip::tcp, boost::asio::io_context::executor_type>;
-using session_timer =
-    boost::asio::basic_waitable_timer<std::chrono::steady_clock,
-                                      boost::asio::wait_traits<std::chrono::steady_clock>,
-                                      boost::asio::io_context::executor_type>;
+// Serves `stream` on `owner`'s thread, in a coroutine of its own, until the
+// connection ends. Called on the acceptor's thread.
+template <typename Stream>
+void start_session(Stream stream, worker& owner);
 
-void start_session(session_socket socket, worker& owner, const server_config& config,
-                   session_tracker& tracker);
-
-class session final : public drainable_session, public std::enable_shared_from_this<session> {
+template <typename Stream>
+class session final : public worker_session {
  public:
-  session(session_socket socket, worker& owner, const server_config& config,
-          session_tracker& tracker);
+  // Runs on the owner's thread, like everything of a session.
+  session(Stream stream, worker& owner);
   ~session();
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
 
-  // Joins the worker and arms the handshake deadline; on the owner's thread.
-  void start();
-  // Waits for readability with a plain handler, which spawns serve().
-  void park();
-  // After serve(), however it ended: closes the socket, logs a failure.
-  void finish(std::exception_ptr failure);
+  // The connection's whole life.
+  task<void> run();
 
   void go_away() override;
   void force_close() override;
+  steady_clock::time_point watch(steady_clock::time_point now, bool tight) override;
 
  private:
-  enum class peer_kind : std::uint8_t { undecided, framed, raw, echo };
+  enum class waiting : std::uint8_t { nothing, to_read, to_write };
+  enum class read_kind : std::uint8_t { stop, throttled, read };
 
-  // What a session may keep between requests: the start of a small frame,
-  // or replies to a slow reader. Anything larger is freed once it is used.
-  static constexpr std::size_t retained_partial_bytes = 4 * 1024;
-  static constexpr std::size_t retained_reply_bytes = 64 * 1024;
-  // A connection whose reads keep coming gets a read buffer of its own
-  // ("hot"), and gives it back after a quiet second.
-  static constexpr std::uint32_t min_hot_read_bytes = 16 * 1024;
-  static constexpr std::uint32_t max_hot_read_bytes = 64 * 1024;
-  static constexpr std::uint8_t reads_to_get_hot = 4;
-  static constexpr std::chrono::seconds cool_down_after{1};
-
-  enum class next_step : std::uint8_t { read_again, go_away, end };
-
-  // The connection, on the owner's thread, until it closes (false) or parks
-  // (true) because it is quiet; `woken` when it was parked and is readable
-  // now (or `wake` says why not).
-  boost::asio::awaitable<bool> serve(boost::system::error_code wake, bool woken);
-  // Runs serve() as a coroutine of its own on the owner's thread.
-  void spawn(boost::system::error_code wake, bool woken);
-
-  // Reads what has arrived into the worker's scratch buffer, without
-  // waiting: the bytes read (0 if none after all), or an error.
-  std::size_t read_now(boost::system::error_code& ec);
-  // What a failed wait or read means for the connection (and its log line).
-  next_step after_read_error(const boost::system::error_code& ec);
-  // Answers the `n` bytes just read into the worker's reply buffer; false
-  // when the connection must close after the replies.
-  bool answer(std::size_t n);
-  // Answers every complete request in `in_` + `chunk` into `replies` and
-  // keeps the start of an incomplete one; false when the connection must
-  // close.
-  bool answer_frames(proto::bytes_view chunk, std::vector<std::byte>& replies);
-  void answer_raw_chunk(proto::bytes_view chunk, std::vector<std::byte>& replies);
-  // Writes the worker's reply buffer (leaving it empty) as far as the socket
-  // takes it now; what it does not take moves to `out_`. True when all went.
+  // The steps of run(). Only the task<> ones await; the coroutine's frame,
+  // which every idle connection keeps, holds little more than its loop.
+  void begin();
+  // Before every wait: whether to stop (and why, in ending_), to wait for
+  // memory, or to read.
+  read_kind next_read();
+  // The wait for the next bytes, as one operation completing with (error,
+  // bytes): a busy connection reads into its own buffer; a quiet one waits
+  // until readable, with no buffer, and took() reads.
+  auto next_bytes();
+  // The wait completed: reads what came (quiet), answers every complete
+  // request and sends what the socket takes now; true when replies are left
+  // for send_rest().
+  bool took(boost::system::error_code ec, std::size_t n);
+  bool answer(proto::bytes_view fresh);
   bool send_now(boost::system::error_code& ec);
-  // Waits until `out_` is written; false (and logged) when the peer is gone
-  // or `ec` already says so.
-  boost::asio::awaitable<bool> send_rest(boost::system::error_code ec);
-  boost::asio::awaitable<void> say_goaway_and_close();
-  boost::asio::awaitable<void> close_gracefully();
+  task<void> send_rest();
+  task<void> wait_for_memory();
+  task<void> goodbye();
+  void finish();
 
-  void set_deadline(std::chrono::steady_clock::duration from_now);
-  void heat_up();
-  void arm_watchdog();
-  void on_watchdog();
+  std::optional<end_reason> reason_to_stop(steady_clock::time_point now) const;
+  std::size_t read_now(std::size_t at_most, boost::system::error_code& ec);
+  end_reason read_failed(const boost::system::error_code& ec) const;
+  void interrupt() noexcept;
+  std::size_t pending_frame_size() const noexcept;
 
-  session_socket socket_;
-  session_timer watchdog_;
+  Stream stream_;
   worker& owner_;
-  const server_config& config_;
-  session_tracker& tracker_;
   boost::asio::ip::tcp::endpoint peer_;
-
-  proto::frame_buffer in_;      // an incomplete frame, until the rest arrives
-  std::vector<std::byte> out_;  // replies the peer has not taken yet
-  std::size_t next_frame_size_ = proto::header_size;
-  std::chrono::steady_clock::time_point deadline_;
-  std::chrono::steady_clock::time_point last_activity_;
-  std::uint32_t last_request_id_ = 0;
-  std::uint64_t chunks_ = 0;
-
-  peer_kind kind_ = peer_kind::undecided;
-  bool reading_ = false;     // a read is pending: go_away() may cancel it
-  bool going_away_ = false;  // drain requested
-  bool closing_ = false;     // half-closed, draining the peer's last bytes
-  bool timed_out_ = false;   // the watchdog fired
-  bool finished_ = false;    // run() is over
-  bool watchdog_armed_ = false;
-  bool spoke_ = false;    // the peer has sent its first byte
-  bool hot_ = false;      // reads into `in_` rather than waiting without a buffer
-  bool cooling_ = false;  // the watchdog cancelled a hot read to go quiet
-  std::uint8_t busy_reads_ = 0;
-  std::uint32_t read_size_ = min_hot_read_bytes;  // bytes a hot read asks for; grows for bulk
+  protocol_engine engine_;
+  session_state state_;
+  session_buffers buffers_;
+  std::uint32_t allowance_ = session_buffers::max_read;  // what the next quiet read may take
+  waiting waiting_ = waiting::nothing;
+  bool warned_unknown_ = false;       // an unknown type is logged once per connection
+  std::optional<end_reason> ending_;  // set once: the conversation is over
 };
+
+extern template class session<tcp_stream>;
+extern template void start_session<tcp_stream>(tcp_stream, worker&);
 
 }  // namespace server

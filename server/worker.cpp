@@ -1,15 +1,29 @@
 #include "worker.hpp"
 
-#include <spdlog/spdlog.h>
+#include <algorithm>
 
 namespace server {
 
-worker::worker(unsigned index)
+shared_state::shared_state(const server_config& c, std::function<void()> on_drained)
+    : config(c),
+      engine{c.max_frame, c.greeting, c.mode == service_mode::echo},
+      timeouts{c.handshake_timeout, c.idle_timeout,   c.frame_timeout,
+               c.write_timeout,     c.linger_timeout, c.budget_grace},
+      tracker(std::move(on_drained)),
+      budget(c.max_buffered_bytes) {}
+
+worker::worker(unsigned index, shared_state& shared,
+               std::function<void(std::exception_ptr)> on_failure)
     : index_(index),
+      shared_(shared),
+      on_failure_(std::move(on_failure)),
       read_scratch_(std::make_unique_for_overwrite<std::byte[]>(read_scratch_size)),
-      keep_running_(context_.get_executor()) {
+      keep_running_(context_.get_executor()),
+      watchdog_(context_, [this](steady_clock::time_point now) { return look_at_sessions(now); }) {
   reply_scratch_.reserve(read_scratch_size);
 }
+
+worker::~worker() { join(); }
 
 void worker::start_thread() {
   thread_ = std::thread([this] { run(); });
@@ -20,21 +34,32 @@ void worker::join() {
 }
 
 void worker::run() {
-  // Sessions catch their own exceptions; anything reaching here is a bug in
-  // a completion handler, so log it and keep the other sessions going.
+  // Sessions and the accept loop catch their own exceptions; anything that
+  // reaches here escaped a completion handler, which is a bug: say so and
+  // let the server stop, rather than go on in a state nobody knows.
   for (;;) {
     try {
       context_.run();
       return;
-    } catch (const std::exception& e) {
-      spdlog::error("worker {}: unexpected exception: {}", index_, e.what());
+    } catch (...) {
+      on_failure_(std::current_exception());
     }
   }
+}
+
+void worker::attach(worker_session& s) { sessions_.push_back(s); }
+
+void worker::detach(worker_session& s) noexcept {
+  s.unlink();
+  // The last session of a drain: nothing left to watch, so the io_context
+  // runs out of work and run() returns.
+  if (draining_ && sessions_.empty()) watchdog_.stop();
 }
 
 void worker::begin_drain() {
   draining_ = true;
   keep_running_.reset();
+  if (sessions_.empty()) watchdog_.stop();
   // go_away() never unlinks synchronously, so iterating is safe.
   for (auto& s : sessions_) s.go_away();
 }
@@ -46,6 +71,18 @@ std::size_t worker::force_close_all() {
     ++n;
   }
   return n;
+}
+
+steady_clock::time_point worker::look_at_sessions(steady_clock::time_point now) {
+  const bool tight = shared_.budget.tight();
+  auto next = steady_clock::time_point::max();
+  for (auto& s : sessions_) next = std::min(next, s.watch(now, tight));
+  // While connections hold memory, look often enough to take it back
+  // promptly when the budget runs short.
+  if (shared_.budget.used() != 0 && !sessions_.empty()) {
+    next = std::min(next, now + std::chrono::milliseconds(250));
+  }
+  return next;
 }
 
 }  // namespace server

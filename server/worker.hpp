@@ -3,50 +3,84 @@
 // Threading design: one io_context per thread ("one loop per thread", as in
 // muduo), with the acceptor handing connections out round-robin. A session is
 // created on its worker's io_context and never leaves it, so a session, its
-// socket, its timer and its buffers are only ever touched by one thread and
-// need no lock and no strand. We chose this over one shared io_context with a
-// strand per session because the strand design pays for a lock or an atomic
-// on every handler and moves sessions between cores, while this one costs
+// socket and its buffers are only ever touched by one thread and need no
+// lock and no strand. We chose this over one shared io_context with a strand
+// per session because the strand design pays for a lock or an atomic on
+// every handler and moves sessions between cores, while this one costs
 // nothing per operation; its price, an uneven spread when connections differ
 // in weight, does not matter for a request/response server with short
 // requests. The only cross-thread traffic is post() (thread-safe by Asio's
-// contract) and the live-session count (an atomic, see session_tracker.hpp).
+// contract), the live-session count (session_tracker.hpp) and the memory
+// budget (memory_budget.hpp), both atomics.
 #pragma once
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/intrusive/list.hpp>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <thread>
 #include <vector>
 
+#include "logging.hpp"
+#include "memory_budget.hpp"
+#include "protocol_engine.hpp"
+#include "server_config.hpp"
+#include "session_state.hpp"
+#include "session_tracker.hpp"
+#include "watchdog.hpp"
+
 namespace server {
 
-// What a worker needs of a session to shut it down. Sessions link themselves
-// into their worker's list and unlink automatically when destroyed.
-class drainable_session : public boost::intrusive::list_base_hook<
-                              boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
+// What a worker needs of a session: to drain it, to close it, and to have
+// it look at its deadlines. Sessions link themselves into their worker's
+// list and unlink when they end (or, at the latest, when destroyed).
+class worker_session : public boost::intrusive::list_base_hook<
+                           boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
  public:
-  // Finish the requests already read, send GOAWAY, close gracefully.
+  // Stop waiting for requests; answer what was read, say GOAWAY, close.
   virtual void go_away() = 0;
   // Close now.
   virtual void force_close() = 0;
+  // The watchdog's look at `now`: interrupt the wait the session is in if
+  // its deadline passed (or, when memory is `tight`, if it holds more than
+  // it may); returns when it wants the next look.
+  virtual steady_clock::time_point watch(steady_clock::time_point now, bool tight) = 0;
 
  protected:
-  ~drainable_session() = default;
+  ~worker_session() = default;
+};
+
+// What all workers' sessions share, owned by the server, which outlives the
+// workers (server.hpp).
+struct shared_state {
+  // `on_drained`: see session_tracker.
+  shared_state(const server_config& config, std::function<void()> on_drained);
+
+  const server_config& config;
+  const engine_settings engine;
+  const session_timeouts timeouts;
+  session_tracker tracker;
+  memory_budget budget;
 };
 
 class worker {
  public:
-  explicit worker(unsigned index);
+  // `on_failure` is called (on this worker's thread) if an exception
+  // escapes a handler, which would be a bug.
+  worker(unsigned index, shared_state& shared, std::function<void(std::exception_ptr)> on_failure);
+  ~worker();
   worker(const worker&) = delete;
   worker& operator=(const worker&) = delete;
 
   boost::asio::io_context& context() noexcept { return context_; }
   unsigned index() const noexcept { return index_; }
+  shared_state& shared() noexcept { return shared_; }
+  const server_config& config() const noexcept { return shared_.config; }
 
   // Runs the io_context on a new thread; join() waits for it to return.
   void start_thread();
@@ -55,18 +89,24 @@ class worker {
   void run();
 
   // The rest runs on this worker's thread only.
-  void attach(drainable_session& s) noexcept { sessions_.push_back(s); }
+  void attach(worker_session& s);
+  void detach(worker_session& s) noexcept;
   bool draining() const noexcept { return draining_; }
   // Every session says GOAWAY; run() returns once they are all gone.
   void begin_drain();
   // Closes every session still open; returns how many there were.
   std::size_t force_close_all();
+  class watchdog& watchdog() noexcept {
+    return watchdog_;
+  }
+  log_limiter& warnings() noexcept { return warnings_; }
 
   // Scratch memory for the one session running on this thread right now.
   // A session reads into `read_scratch` and builds its replies in
   // `reply_scratch` between two awaits, and leaves nothing there when it
   // awaits, so all sessions of a worker share them: an idle session holds no
   // buffer, and a busy one allocates nothing (the capacity stays here).
+  static constexpr std::size_t read_scratch_size = 64 * 1024;
   std::span<std::byte> read_scratch() noexcept { return {read_scratch_.get(), read_scratch_size}; }
   std::vector<std::byte>& reply_scratch() noexcept { return reply_scratch_; }
 
@@ -76,17 +116,25 @@ class worker {
 
  private:
   using session_list =
-      boost::intrusive::list<drainable_session, boost::intrusive::constant_time_size<false>>;
+      boost::intrusive::list<worker_session, boost::intrusive::constant_time_size<false>>;
 
-  static constexpr std::size_t read_scratch_size = 64 * 1024;
+  steady_clock::time_point look_at_sessions(steady_clock::time_point now);
 
+  // Declared in the order of their lifetimes: what sessions touch comes
+  // first, so that it outlives the io_context, whose destruction destroys
+  // the sessions still in it; the watchdog's timer is last, since it must
+  // go before its io_context.
   unsigned index_;
+  shared_state& shared_;
+  std::function<void(std::exception_ptr)> on_failure_;
   std::unique_ptr<std::byte[]> read_scratch_;
   std::vector<std::byte> reply_scratch_;
+  session_list sessions_;
+  log_limiter warnings_;
+  bool draining_ = false;
   boost::asio::io_context context_{1};  // concurrency hint: one thread runs it
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> keep_running_;
-  session_list sessions_;
-  bool draining_ = false;
+  class watchdog watchdog_;
   std::thread thread_;
 };
 

@@ -10,7 +10,7 @@
 #define ASIO_SERVER_VERSION "0.0.0"
 #endif
 
-namespace proto {
+namespace cli {
 
 int usage_error(std::string_view program, std::string_view reason) {
   std::fprintf(stderr, "%.*s: %.*s\nTry '%.*s --help' for more information.\n",
@@ -21,8 +21,15 @@ int usage_error(std::string_view program, std::string_view reason) {
 
 void print_version(std::string_view program) {
   std::printf("%.*s %s (protocol version %d, Boost %d.%d.%d)\n", static_cast<int>(program.size()),
-              program.data(), ASIO_SERVER_VERSION, int{version}, BOOST_VERSION / 100000,
+              program.data(), ASIO_SERVER_VERSION, int{proto::version}, BOOST_VERSION / 100000,
               BOOST_VERSION / 100 % 1000, BOOST_VERSION % 100);
 }
 
-}  // namespace proto
+std::string_view strip_brackets(std::string_view host) noexcept {
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    return host.substr(1, host.size() - 2);
+  }
+  return host;
+}
+
+}  // namespace cli

@@ -2,7 +2,7 @@
 // bad command line from a server that is not there.
 #pragma once
 
-namespace proto::exit_code {
+namespace cli::exit_code {
 
 inline constexpr int ok = 0;
 inline constexpr int usage = 64;        // EX_USAGE: bad command line
@@ -12,4 +12,4 @@ inline constexpr int io_error = 74;     // EX_IOERR: connection lost or timed ou
 inline constexpr int temp_fail = 75;    // EX_TEMPFAIL: server went away; some requests unanswered
 inline constexpr int protocol = 76;     // EX_PROTOCOL: the peer broke the protocol or sent ERROR
 
-}  // namespace proto::exit_code
+}  // namespace cli::exit_code

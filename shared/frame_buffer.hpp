@@ -5,9 +5,10 @@
 //   0      read_index       write_index       capacity
 //
 // Memory is only moved when the writable space runs short, and only the
-// unread tail is moved. Growth is asked for by size, so a caller that has
-// validated a frame header grows it to exactly what that frame needs.
-// release() gives the memory back while a connection is idle.
+// unread tail is moved. Growth doubles, but never past the size the caller
+// says the data will have in all (a frame whose header announced it), so a
+// frame's buffer grows with its bytes and ends no larger than the frame.
+// release() and shrink_to_fit() give memory back.
 #pragma once
 
 #include <cstddef>
@@ -21,7 +22,9 @@ class frame_buffer {
   frame_buffer() = default;
 
   // Writable space of at least `min_bytes`, compacting or growing as needed.
-  std::span<std::byte> prepare(std::size_t min_bytes);
+  // When growing, `expected_total` (if not 0) caps the capacity at the
+  // readable bytes' expected size, unless `min_bytes` needs more.
+  std::span<std::byte> prepare(std::size_t min_bytes, std::size_t expected_total = 0);
   // Marks `n` bytes of the last prepare() as received.
   void commit(std::size_t n) noexcept { write_index_ += n; }
 
@@ -36,6 +39,8 @@ class frame_buffer {
   void consume(std::size_t n) noexcept;
   // Frees the memory when nothing is buffered; returns whether it did.
   bool release() noexcept;
+  // Keeps the readable bytes in memory of exactly their size (none if empty).
+  void shrink_to_fit();
 
  private:
   std::unique_ptr<std::byte[]> data_;

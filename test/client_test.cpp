@@ -44,7 +44,9 @@ outcome run_client(client::client_config config, script server_script = {}) {
           auto socket = co_await acceptor.async_accept(asio::use_awaitable);
           co_await server_script(socket);
         },
-        asio::detached);
+        [](std::exception_ptr e) {
+          if (e) std::rethrow_exception(e);  // a broken script fails the test
+        });
   }
   config.timeout = std::chrono::seconds(10);
   std::ostringstream out, err;
@@ -154,7 +156,7 @@ BOOST_AUTO_TEST_CASE(says_why_it_cannot_connect_and_exits_69) {
   client::client_config config;
   config.port = port;
   const auto o = run_client(config);
-  BOOST_TEST(o.status == proto::exit_code::unavailable);
+  BOOST_TEST(o.status == cli::exit_code::unavailable);
   BOOST_TEST(o.err == "asio_client: cannot connect to 127.0.0.1:" + std::to_string(port) +
                           ": Connection refused\n");
 }
@@ -186,7 +188,7 @@ BOOST_AUTO_TEST_CASE(on_goaway_reports_what_was_not_processed_and_exits_75) {
         co_await send_frames(s, replies);
         co_await finish(s);
       });
-  BOOST_TEST(o.status == proto::exit_code::temp_fail);
+  BOOST_TEST(o.status == cli::exit_code::temp_fail);
   BOOST_TEST(o.out == "Message sent (client)\nHello (server)!\n");
   BOOST_TEST(o.err.find("2 request(s) were not processed") != std::string::npos, o.err);
 }
@@ -200,7 +202,7 @@ BOOST_AUTO_TEST_CASE(reports_an_error_frame_and_exits_76) {
     co_await send_frames(s, replies);
     co_await finish(s);
   });
-  BOOST_TEST(o.status == proto::exit_code::protocol);
+  BOOST_TEST(o.status == cli::exit_code::protocol);
   BOOST_TEST(o.err == "asio_client: server error 3 (unknown type) for request 2: no such thing\n");
 }
 
@@ -212,7 +214,7 @@ BOOST_AUTO_TEST_CASE(a_server_that_closes_early_is_a_lost_connection_exit_74) {
     co_await send_frames(s, replies);
     co_await finish(s);
   });
-  BOOST_TEST(o.status == proto::exit_code::io_error);
+  BOOST_TEST(o.status == cli::exit_code::io_error);
   BOOST_TEST(o.err.find("1 request(s) unanswered") != std::string::npos, o.err);
 }
 

@@ -190,7 +190,7 @@ BOOST_AUTO_TEST_CASE(a_client_that_never_reads_is_stopped_then_closed_at_the_wri
   }
   BOOST_TEST_MESSAGE("sent " << sent << " bytes before the server stopped taking them");
   BOOST_TEST(sent < 100'000'000u);
-  BOOST_TEST(srv.log_shows("took none of its replies for 1 s (--write-timeout), closing"));
+  BOOST_TEST(srv.log_shows("took no reply bytes for 1 s (--write-timeout), closing"));
   check_still_serving(srv);
 }
 

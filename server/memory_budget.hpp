@@ -1,0 +1,42 @@
+// The server-wide budget for the memory connections hold between reads:
+// the start of frames whose rest has not arrived, replies their peers have
+// not taken, and busy connections' read buffers. Without it, 4,000 peers
+// that each send all but the last byte of a 1 MiB frame hold 4 GiB.
+//
+// Sessions charge what they hold and release it; a busy connection takes a
+// read buffer of its own only when it fits(); when the budget is tight(),
+// connections holding more than a few KiB stop being read, and those whose
+// frames cannot go on are refused (see session.hpp). Shared by every
+// worker's thread, so an atomic; it is touched when a session's buffers
+// change size, not per request.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+
+namespace server {
+
+class memory_budget {
+ public:
+  explicit memory_budget(std::size_t limit) noexcept : limit_(limit) {}
+  memory_budget(const memory_budget&) = delete;
+  memory_budget& operator=(const memory_budget&) = delete;
+
+  void charge(std::size_t bytes) noexcept { used_.fetch_add(bytes, std::memory_order_relaxed); }
+  void release(std::size_t bytes) noexcept { used_.fetch_sub(bytes, std::memory_order_relaxed); }
+
+  // Whether `bytes` more would still be within the limit.
+  bool fits(std::size_t bytes) const noexcept { return used() + bytes <= limit_; }
+  // Used up: from here on only the small holdings every connection may
+  // have are allowed to grow.
+  bool tight() const noexcept { return used() >= limit_; }
+
+  std::size_t used() const noexcept { return used_.load(std::memory_order_relaxed); }
+  std::size_t limit() const noexcept { return limit_; }
+
+ private:
+  const std::size_t limit_;
+  std::atomic<std::size_t> used_{0};
+};
+
+}  // namespace server

@@ -1,0 +1,115 @@
+#include "session_state.hpp"
+
+#include <algorithm>
+
+namespace server {
+
+std::string_view describe(phase p) noexcept {
+  switch (p) {
+    case phase::greeting:
+      return "greeting";
+    case phase::reading:
+      return "reading";
+    case phase::mid_frame:
+      return "mid_frame";
+    case phase::throttled:
+      return "throttled";
+    case phase::writing:
+      return "writing";
+    case phase::closing:
+      return "closing";
+  }
+  return "?";
+}
+
+steady_clock::time_point saturating_add(steady_clock::time_point now,
+                                        std::chrono::milliseconds d) noexcept {
+  const auto room = steady_clock::time_point::max() - now;
+  if (d <= std::chrono::milliseconds::zero()) return now;
+  if (std::chrono::duration_cast<std::chrono::milliseconds>(room) <= d) {
+    return steady_clock::time_point::max();
+  }
+  return now + d;
+}
+
+session_state::session_state(const session_timeouts& timeouts,
+                             steady_clock::time_point now) noexcept
+    : timeouts_(&timeouts),
+      deadline_(saturating_add(now, timeouts.handshake)),
+      last_answer_(now),
+      frame_began_(now) {}
+
+end_reason session_state::timeout_reason() const noexcept {
+  switch (phase_) {
+    case phase::greeting:
+      return end_reason::handshake_timeout;
+    case phase::reading:
+      return end_reason::idle_timeout;
+    case phase::mid_frame:
+      // Whichever clock set the deadline.
+      return deadline_ == saturating_add(last_answer_, timeouts_->idle) ? end_reason::idle_timeout
+                                                                        : end_reason::frame_timeout;
+    case phase::throttled:
+      return end_reason::over_budget;
+    case phase::writing:
+      return end_reason::write_timeout;
+    case phase::closing:
+      break;
+  }
+  return end_reason::closed_by_server;  // closing: the linger is over, close
+}
+
+void session_state::read(steady_clock::time_point now, bool answered, bool partial) noexcept {
+  const bool new_frame = answered || phase_ != phase::mid_frame;
+  if (answered || phase_ == phase::greeting) last_answer_ = now;
+  if (partial) {
+    if (new_frame) frame_began_ = now;
+    phase_ = phase::mid_frame;
+    set_mid_frame_deadline();
+  } else {
+    phase_ = phase::reading;
+    deadline_ = saturating_add(last_answer_, timeouts_->idle);
+  }
+}
+
+void session_state::writing(steady_clock::time_point now) noexcept {
+  phase_ = phase::writing;
+  deadline_ = saturating_add(now, timeouts_->write);
+}
+
+void session_state::wrote(steady_clock::time_point now) noexcept {
+  deadline_ = saturating_add(now, timeouts_->write);
+}
+
+void session_state::written(steady_clock::time_point now, bool partial) noexcept {
+  last_answer_ = now;
+  if (partial) {
+    phase_ = phase::mid_frame;
+    set_mid_frame_deadline();
+  } else {
+    phase_ = phase::reading;
+    deadline_ = saturating_add(now, timeouts_->idle);
+  }
+}
+
+void session_state::throttled(steady_clock::time_point now) noexcept {
+  phase_ = phase::throttled;
+  deadline_ = saturating_add(now, timeouts_->budget_grace);
+}
+
+void session_state::unthrottled() noexcept {
+  phase_ = phase::mid_frame;
+  set_mid_frame_deadline();
+}
+
+void session_state::closing(steady_clock::time_point now) noexcept {
+  phase_ = phase::closing;
+  deadline_ = saturating_add(now, timeouts_->linger);
+}
+
+void session_state::set_mid_frame_deadline() noexcept {
+  deadline_ = std::min(saturating_add(last_answer_, timeouts_->idle),
+                       saturating_add(frame_began_, timeouts_->frame));
+}
+
+}  // namespace server

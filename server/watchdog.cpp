@@ -1,0 +1,30 @@
+#include "watchdog.hpp"
+
+#include <algorithm>
+
+namespace server {
+
+watchdog::watchdog(boost::asio::io_context& context,
+                   std::function<clock::time_point(clock::time_point)> look)
+    : timer_(context.get_executor()), look_(std::move(look)) {}
+
+void watchdog::arm(clock::time_point when) {
+  if (stopped_) return;
+  when = std::max(when, clock::now() + min_gap);
+  next_look_ = when;
+  timer_.expires_at(when);  // replaces a wait already pending
+  timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;  // replaced by a sooner look, or stopped
+    next_look_ = clock::time_point::max();
+    const auto next = look_(clock::now());
+    if (next < next_look_) arm(next);
+  });
+}
+
+void watchdog::stop() {
+  stopped_ = true;
+  next_look_ = clock::time_point::min();  // due() never arms again
+  timer_.cancel();
+}
+
+}  // namespace server
