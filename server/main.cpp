@@ -1,6 +1,7 @@
 // asio_server: parse the command line, listen, serve until a signal, drain.
 #include <spdlog/spdlog.h>
 
+#include <malloc.h>
 #include <sys/resource.h>
 
 #include <csignal>
@@ -26,6 +27,14 @@ int main(int argc, char* argv[]) {
     files.rlim_cur = files.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &files);
   }
+
+  // Buffers of 32 KiB and more (frames still arriving, replies to a slow
+  // reader) get memory of their own from the kernel and give it back when
+  // freed. By default glibc raises this threshold each time such a block is
+  // freed, after which they come from its heaps, which keep what they once
+  // held: under a flood of large frames the server's memory would then stay
+  // far above what the budget (--max-buffered-bytes) lets connections hold.
+  ::mallopt(M_MMAP_THRESHOLD, 32 * 1024);
 
   server::start_logging(parsed.options->log_level);
   int status = cli::exit_code::ok;

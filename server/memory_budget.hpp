@@ -32,11 +32,26 @@ class memory_budget {
   bool tight() const noexcept { return used() >= limit_; }
 
   std::size_t used() const noexcept { return used_.load(std::memory_order_relaxed); }
+
+  // Whether much of what was held has been given back since the last time
+  // this said so: then it is worth asking malloc to return the free memory
+  // to the system, which it does not do by itself for memory in the middle
+  // of its heaps. Any thread; cheap.
+  bool worth_trimming() noexcept {
+    const std::size_t now = used();
+    std::size_t peak = peak_.load(std::memory_order_relaxed);
+    while (now > peak && !peak_.compare_exchange_weak(peak, now, std::memory_order_relaxed)) {
+    }
+    if (peak < now + trim_step) return false;
+    return peak_.compare_exchange_strong(peak, now, std::memory_order_relaxed);
+  }
+  static constexpr std::size_t trim_step = 32 * 1024 * 1024;
   std::size_t limit() const noexcept { return limit_; }
 
  private:
   const std::size_t limit_;
   std::atomic<std::size_t> used_{0};
+  std::atomic<std::size_t> peak_{0};  // the most held since the last trim
 };
 
 }  // namespace server

@@ -2,10 +2,11 @@
 // connection holds is session_buffers.cpp; what it logs, session_log.cpp.
 #include "session.hpp"
 
+#include <linux/sockios.h>
 #include <spdlog/spdlog.h>
+#include <sys/ioctl.h>
 
 #include <algorithm>
-#include <boost/asio/basic_waitable_timer.hpp>
 #include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
@@ -92,8 +93,13 @@ typename session<Stream>::read_kind session<Stream>::next_read() {
   if (ending_) return read_kind::stop;
   // When the budget is used up, a connection holding more than a little
   // stops being read until there is room.
-  allowance_ = static_cast<std::uint32_t>(buffers_.before_read(now));
-  return allowance_ == 0 ? read_kind::throttled : read_kind::read;
+  buffers_.before_read(now);
+  if (buffers_.read_allowance() == 0) return read_kind::throttled;
+  if (state_.current() == phase::throttled) {
+    state_.unthrottled();
+    owner_.watchdog().due(state_.deadline());
+  }
+  return read_kind::read;
 }
 
 template <typename Stream>
@@ -148,7 +154,8 @@ bool session<Stream>::took(error_code ec, std::size_t n) {
   if (!ec && buffers_.busy()) {
     buffers_.busy_read(n);
   } else if (!ec) {
-    n = read_now(allowance_, ec);
+    // Asked now, not before the wait: the budget may have run short since.
+    n = read_now(buffers_.read_allowance(), ec);
     fresh = owner_.read_scratch().first(n);
   }
   if (ec == asio::error::operation_aborted && stream_.is_open()) {
@@ -205,6 +212,9 @@ bool session<Stream>::answer(proto::bytes_view fresh) {
   state_.read(now, r.answered != 0, !in.empty());
   if (buffers_.after_read(now)) owner_.watchdog().due(buffers_.cool_down_at());
   owner_.watchdog().due(state_.deadline());
+  // While connections hold memory the watchdog looks often, so that it can
+  // take it back promptly if the budget runs short.
+  if (!in.empty()) owner_.watchdog().due(now + watchdog::memory_look);
   if (r.next == next_step::close_after_replies) ending_ = end_reason::bad_frame;
   error_code ec;
   if (send_now(ec)) return false;
@@ -241,6 +251,7 @@ task<void> session<Stream>::send_rest() {
   // being read from; the write deadline, refreshed by every byte the peer
   // takes, closes it if it takes none for --write-timeout.
   state_.writing(steady_clock::now());
+  unsent_ = unsent_in_kernel();
   owner_.watchdog().due(state_.deadline());
   proto::frame_buffer& out = buffers_.out;
   while (!out.empty()) {
@@ -263,6 +274,7 @@ task<void> session<Stream>::send_rest() {
     }
     out.consume(n);
     state_.wrote(steady_clock::now());
+    unsent_ = unsent_in_kernel();
   }
   buffers_.replies_sent();
   state_.written(steady_clock::now(), !buffers_.in.empty());
@@ -271,23 +283,19 @@ task<void> session<Stream>::send_rest() {
 
 template <typename Stream>
 task<void> session<Stream>::wait_for_memory() {
-  // Not read until there is room again, looking every 50 ms; a frame that
-  // cannot go on within the grace period is refused. The timer is in this
-  // frame, which exists only while the connection is throttled.
-  state_.throttled(steady_clock::now());
-  asio::basic_waitable_timer<steady_clock, asio::wait_traits<steady_clock>, executor> pause(
-      stream_.get_executor());
-  for (;;) {
-    pause.expires_after(std::chrono::milliseconds(50));
-    co_await pause.async_wait(tuple_op);
-    ending_ = reason_to_stop(steady_clock::now());
-    if (ending_) co_return;
-    if (!owner_.shared().budget.tight()) {
-      state_.unthrottled();
-      owner_.watchdog().due(state_.deadline());
-      co_return;
-    }
+  // Not read until there is room again. The watchdog looks while memory is
+  // held and interrupts this wait when there is room, or when the grace
+  // period is over and the frame is refused; it completes by itself only if
+  // the socket fails. No timer of its own: thousands may wait at once.
+  const auto now = steady_clock::now();
+  if (state_.current() != phase::throttled) {
+    state_.throttled(now);
+    owner_.watchdog().due(now + watchdog::memory_look);
   }
+  waiting_ = waiting::for_memory;
+  auto [ec] = co_await stream_.async_wait(Stream::wait_error, tuple_op);
+  waiting_ = waiting::nothing;
+  if (!ec) ending_ = end_reason::connection_lost;  // the socket has an error pending
 }
 
 template <typename Stream>
@@ -357,7 +365,10 @@ template <typename Stream>
 void session<Stream>::go_away() {
   // Only a wait for requests is interrupted: a write in progress finishes
   // first, and the loop sees the drain before it reads again.
-  if (waiting_ == waiting::to_read && state_.current() != phase::closing) interrupt();
+  if ((waiting_ == waiting::to_read && state_.current() != phase::closing) ||
+      waiting_ == waiting::for_memory) {
+    interrupt();
+  }
 }
 
 template <typename Stream>
@@ -369,6 +380,21 @@ void session<Stream>::force_close() {
 template <typename Stream>
 steady_clock::time_point session<Stream>::watch(steady_clock::time_point now, bool tight) {
   if (waiting_ == waiting::nothing) return state_.deadline();  // it will look itself
+  if (waiting_ == waiting::for_memory) {
+    if (!tight || state_.expired(now)) interrupt();
+    return std::min(state_.deadline(), now + watchdog::memory_look);
+  }
+  if (waiting_ == waiting::to_write && state_.expired(now)) {
+    // Our write waits for room in the kernel's buffer, which a large buffer
+    // gives back in large steps: the peer may be taking bytes all along.
+    // Progress is what left the kernel, so ask it before giving up.
+    const std::uint32_t unsent = unsent_in_kernel();
+    if (unsent < unsent_) {
+      unsent_ = unsent;
+      state_.wrote(now);
+      return state_.deadline();
+    }
+  }
   const bool reading = waiting_ == waiting::to_read;
   const bool holds_too_much = tight && buffers_.in.size() >= session_buffers::small_holding;
   if (state_.expired(now) ||
@@ -390,6 +416,13 @@ template <typename Stream>
 std::size_t session<Stream>::pending_frame_size() const noexcept {
   if (buffers_.in.empty() || engine_.kind() != peer_kind::framed) return 0;
   return proto::decode_frame(buffers_.in.readable(), UINT32_MAX).needed;
+}
+
+template <typename Stream>
+std::uint32_t session<Stream>::unsent_in_kernel() noexcept {
+  int unsent = 0;
+  if (::ioctl(stream_.native_handle(), SIOCOUTQ, &unsent) != 0 || unsent < 0) return 0;
+  return static_cast<std::uint32_t>(unsent);
 }
 
 template class session<tcp_stream>;

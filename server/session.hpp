@@ -36,7 +36,7 @@
 // session.cpp and pays for nothing else. A stream needs what
 // basic_stream_socket has: async_wait, async_read_some, async_write_some,
 // read_some and write_some on a non-blocking socket, non_blocking, shutdown,
-// cancel, close, is_open, remote_endpoint.
+// cancel, close, is_open, remote_endpoint, native_handle.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -82,7 +82,7 @@ class session final : public worker_session {
   steady_clock::time_point watch(steady_clock::time_point now, bool tight) override;
 
  private:
-  enum class waiting : std::uint8_t { nothing, to_read, to_write };
+  enum class waiting : std::uint8_t { nothing, to_read, to_write, for_memory };
   enum class read_kind : std::uint8_t { stop, throttled, read };
 
   // The steps of run(). Only the task<> ones await; the coroutine's frame,
@@ -111,6 +111,8 @@ class session final : public worker_session {
   end_reason read_failed(const boost::system::error_code& ec) const;
   void interrupt() noexcept;
   std::size_t pending_frame_size() const noexcept;
+  // Bytes written to the socket that the peer has not acknowledged yet.
+  std::uint32_t unsent_in_kernel() noexcept;
 
   Stream stream_;
   worker& owner_;
@@ -118,7 +120,7 @@ class session final : public worker_session {
   protocol_engine engine_;
   session_state state_;
   session_buffers buffers_;
-  std::uint32_t allowance_ = session_buffers::max_read;  // what the next quiet read may take
+  std::uint32_t unsent_ = 0;  // unsent_in_kernel() when the write deadline was last set
   waiting waiting_ = waiting::nothing;
   bool warned_unknown_ = false;       // an unknown type is logged once per connection
   std::optional<end_reason> ending_;  // set once: the conversation is over

@@ -4,16 +4,20 @@
 
 namespace server {
 
-std::size_t session_buffers::before_read(steady_clock::time_point now) {
+void session_buffers::before_read(steady_clock::time_point now) {
   const bool tight = budget_->tight();
-  if (should_cool_down(now, tight)) cool_down();
-  if (!tight) return max_read;
-  // Used up: a connection may still fill what every connection may hold.
-  return small_holding - std::min(small_holding, in.size());
+  // A busy buffer that would have to grow (for a large frame) grows only
+  // within the budget; otherwise the connection reads as a quiet one.
+  const bool must_grow = in.capacity() - in.size() < busy_read_;
+  if (should_cool_down(now, tight) ||
+      (busy_ && must_grow && !budget_->fits(std::max<std::size_t>(busy_read_, in.capacity())))) {
+    cool_down();
+  }
 }
 
 std::span<std::byte> session_buffers::busy_space(std::size_t expected_total) {
   const auto space = in.prepare(busy_read_, expected_total);
+  account();  // held from now on, while the read waits
   return space.first(std::min(space.size(), max_read));
 }
 

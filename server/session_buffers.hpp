@@ -11,6 +11,7 @@
 // cool_down_after without a read, or at once when the budget runs short.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -45,10 +46,16 @@ class session_buffers {
   proto::frame_buffer out;
 
   bool busy() const noexcept { return busy_; }
-  // Before each read: gives a busy buffer back if the connection went quiet
-  // or the budget is short, and says how much the next read may take (0:
-  // none until there is room).
-  std::size_t before_read(steady_clock::time_point now);
+  // Before each wait for bytes: gives a busy buffer back if the connection
+  // went quiet or the budget is short.
+  void before_read(steady_clock::time_point now);
+  // How much a read may take now: all it can, or when the budget is used
+  // up, what fills the little every connection may hold (0: nothing until
+  // there is room).
+  std::size_t read_allowance() const noexcept {
+    if (!budget_->tight()) return max_read;
+    return small_holding - std::min(small_holding, in.size());
+  }
   // Whether the watchdog should interrupt a busy read so that it cools down.
   bool should_cool_down(steady_clock::time_point now, bool tight) const noexcept {
     return busy_ && (tight || now - last_read_ >= cool_down_after);

@@ -27,6 +27,8 @@ class watchdog {
   using clock = std::chrono::steady_clock;
   // The longest a deadline may be overshot; also the shortest sleep.
   static constexpr std::chrono::milliseconds min_gap{50};
+  // How often it looks while connections hold memory (memory_budget.hpp).
+  static constexpr std::chrono::milliseconds memory_look{250};
 
   // `look` walks the sessions at `now` and returns when the next one is
   // due (clock::time_point::max() for never).

@@ -1,6 +1,9 @@
 #include "worker.hpp"
 
+#include <malloc.h>
+
 #include <algorithm>
+#include <cassert>
 
 namespace server {
 
@@ -11,6 +14,11 @@ shared_state::shared_state(const server_config& c, std::function<void()> on_drai
                c.write_timeout,     c.linger_timeout, c.budget_grace},
       tracker(std::move(on_drained)),
       budget(c.max_buffered_bytes) {}
+
+shared_state::~shared_state() {
+  assert(tracker.live() == 0 && "a session outlived the server's shared state");
+  assert(budget.used() == 0 && "a session outlived the server's memory budget");
+}
 
 worker::worker(unsigned index, shared_state& shared,
                std::function<void(std::exception_ptr)> on_failure)
@@ -75,12 +83,14 @@ std::size_t worker::force_close_all() {
 
 steady_clock::time_point worker::look_at_sessions(steady_clock::time_point now) {
   const bool tight = shared_.budget.tight();
+  // After a flood of large frames is refused or done, give its memory back.
+  if (shared_.budget.worth_trimming()) ::malloc_trim(0);
   auto next = steady_clock::time_point::max();
   for (auto& s : sessions_) next = std::min(next, s.watch(now, tight));
   // While connections hold memory, look often enough to take it back
   // promptly when the budget runs short.
   if (shared_.budget.used() != 0 && !sessions_.empty()) {
-    next = std::min(next, now + std::chrono::milliseconds(250));
+    next = std::min(next, now + watchdog::memory_look);
   }
   return next;
 }

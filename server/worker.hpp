@@ -60,6 +60,11 @@ class worker_session : public boost::intrusive::list_base_hook<
 struct shared_state {
   // `on_drained`: see session_tracker.
   shared_state(const server_config& config, std::function<void()> on_drained);
+  // Every session is gone by now, or one would touch this after it went:
+  // checked (in the debug and sanitizer builds) rather than hoped for.
+  ~shared_state();
+  shared_state(const shared_state&) = delete;
+  shared_state& operator=(const shared_state&) = delete;
 
   const server_config& config;
   const engine_settings engine;

@@ -8,10 +8,13 @@
 
 #include <atomic>
 #include <boost/test/unit_test.hpp>
+#include <chrono>
 #include <cstdlib>
+#include <future>
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "blocking_peer.hpp"
@@ -19,10 +22,16 @@
 
 namespace {
 std::atomic<std::uint64_t> allocations{0};
+// Fault injection: the next allocation on this thread fails.
+std::atomic<std::thread::id> fail_next_on{};
 }  // namespace
 
 void* operator new(std::size_t n) {
   allocations.fetch_add(1, std::memory_order_relaxed);
+  if (fail_next_on.load(std::memory_order_relaxed) != std::thread::id{}) {
+    auto me = std::this_thread::get_id();
+    if (fail_next_on.compare_exchange_strong(me, std::thread::id{})) throw std::bad_alloc();
+  }
   if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
   throw std::bad_alloc();
 }
@@ -89,6 +98,44 @@ BOOST_AUTO_TEST_CASE(pipelined_messages_allocate_nothing) {
 
 BOOST_AUTO_TEST_CASE(pipelined_pings_allocate_nothing) {
   check_steady_state(frame_type::ping, 0, 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(allocation_failure)
+
+BOOST_AUTO_TEST_CASE(an_allocation_failure_in_the_accept_loop_stops_the_server_with_status_70) {
+  // The accept loop allocates when it turns a connection away (the ERROR 4
+  // text): make that allocation fail. A loop that died silently would leave
+  // the server running and never accepting again; it must say so and stop.
+  auto config = test::test_config();
+  config.threads = 1;
+  config.max_connections = 1;
+  server::server srv(config);
+  const auto port = srv.listen().port();
+  std::promise<int> status;
+  std::thread worker0([&] { status.set_value(srv.run()); });
+  auto ended = status.get_future();
+  {
+    test::blocking_peer held(port);  // the one connection allowed
+    held.send_frame(proto::frame_type::ping, 1);
+    BOOST_REQUIRE(held.read_frame().has_value());
+    {
+      // One turned away first, so that Asio's own memory for a connection is
+      // there to be reused and the failure falls in the loop itself.
+      test::blocking_peer warm(port);
+      BOOST_REQUIRE(warm.read_frame().has_value());  // ERROR 4
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    fail_next_on.store(worker0.get_id());
+    test::blocking_peer turned_away(port);
+    const bool stopped = ended.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
+    BOOST_TEST(stopped, "the server is still running without its accept loop");
+    if (!stopped) srv.stop();
+  }
+  fail_next_on.store(std::thread::id{});
+  BOOST_TEST(ended.get() == 70);
+  worker0.join();
 }
 
 BOOST_AUTO_TEST_SUITE_END()

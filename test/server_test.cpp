@@ -133,6 +133,52 @@ BOOST_AUTO_TEST_CASE(a_busy_connection_that_goes_quiet_and_busy_again_is_served_
   BOOST_TEST(f->payload == "split");
 }
 
+BOOST_AUTO_TEST_CASE(a_quiet_connection_never_gets_a_buffer_of_its_own_and_a_busy_one_does) {
+  auto config = test::test_config();
+  config.threads = 1;
+  test_server srv(config);
+  blocking_peer peer(srv.port());
+  // A request every 30 ms: each read comes long after the last, so however
+  // many there are, the connection stays quiet and holds nothing.
+  for (std::uint32_t id = 1; id <= 12; ++id) {
+    peer.send_frame(frame_type::ping, id);
+    BOOST_REQUIRE(peer.read_frame().has_value());
+    BOOST_TEST(srv.buffered_bytes() == 0u, "after request " << id);
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  }
+  // Back to back: a few reads in a row make it busy, with a buffer of its own.
+  for (std::uint32_t id = 100; id < 120; ++id) {
+    peer.send_frame(frame_type::ping, id);
+    BOOST_REQUIRE(peer.read_frame().has_value());
+  }
+  BOOST_TEST(srv.buffered_bytes() >= 16u * 1024);
+}
+
+BOOST_AUTO_TEST_CASE(a_server_destroyed_while_serving_closes_its_connections_safely) {
+  // Sessions still in the io_contexts are destroyed with them; what they
+  // touch on the way (the live count, the memory budget) must still be
+  // there. Run under the sanitizers, a wrong order is a use after free.
+  std::vector<std::unique_ptr<blocking_peer>> peers;
+  {
+    auto config = test::test_config();
+    server::server srv(config);
+    const auto port = srv.listen().port();
+    srv.start();
+    for (int i = 0; i < 20; ++i) {
+      peers.push_back(std::make_unique<blocking_peer>(port));
+      peers.back()->send_header(0x03, 1, 10000);  // a frame begun, its rest never sent
+      peers.back()->send(std::string(5000, 'x'));
+    }
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (srv.buffered_bytes() < 20u * 5000 && std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    BOOST_TEST(srv.live_connections() == 20u);
+    BOOST_TEST(srv.buffered_bytes() >= 20u * 5000);
+  }
+  for (auto& p : peers) BOOST_TEST(p->read_some().empty());  // closed, none left hanging
+}
+
 BOOST_AUTO_TEST_CASE(echo_mode_sends_every_byte_back_as_it_came) {
   auto config = test::test_config();
   config.mode = server::service_mode::echo;

@@ -64,6 +64,15 @@ class server_process {
     return false;
   }
 
+  // Reads the log until it has been quiet for `quiet`, and counts the lines
+  // that contain `text`.
+  int count_log_lines(const std::string& text,
+                      std::chrono::milliseconds quiet = std::chrono::milliseconds(500)) {
+    int n = 0;
+    while (auto line = child_->read_line(quiet)) n += contains(*line, text) ? 1 : 0;
+    return n;
+  }
+
   // SIGTERM, then the exit code (-1 if it did not exit within 10 s).
   int terminate(int signo = SIGTERM) {
     child_->send_signal(signo);

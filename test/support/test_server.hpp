@@ -39,6 +39,7 @@ class test_server {
     if (thread_.joinable()) thread_.join();
   }
   server::server::totals summary() const { return server_.summary(); }
+  std::size_t buffered_bytes() const { return server_.buffered_bytes(); }
 
  private:
   server::server server_;
