@@ -73,7 +73,7 @@ class exchange {
   // Returns rather than throws: the || in run() waits for an operand to
   // succeed, so a failure here must end the exchange as a result.
   awaitable<void> receive_replies() {
-    bool lost = false;
+    bool lost = false, cancelled = false;
     try {
       while (!complete()) {
         auto frame = co_await conn_.receive();
@@ -82,8 +82,9 @@ class exchange {
         wakeup_.cancel();  // the window may have room again, or input may end
       }
     } catch (const boost::system::system_error& e) {
-      // Cancelled: the exchange ended another way (the watchdog says why).
-      lost = e.code() != asio::error::operation_aborted;
+      // Cancelled: the exchange ended another way, which says so itself.
+      cancelled = e.code() == asio::error::operation_aborted;
+      lost = !cancelled;
       if (lost) fail(cli::describe(std::current_exception()));
     } catch (...) {
       lost = true;
@@ -92,6 +93,7 @@ class exchange {
     finished_ = true;
     wakeup_.cancel();
     if (stdin_) stdin_->close();
+    if (cancelled) co_return;
     if (!pending_.empty() && !lost) {
       err_ << "asio_client: the server closed the connection with " << pending_.size()
            << " request(s) unanswered" << std::endl;

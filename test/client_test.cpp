@@ -3,6 +3,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/test/unit_test.hpp>
@@ -32,7 +33,8 @@ using script = std::function<asio::awaitable<void>(tcp::socket&)>;
 
 // Runs the client's exchange on `config`, with `server_script` (if any)
 // accepting its connection on a port of its own in the same io_context.
-outcome run_client(client::client_config config, script server_script = {}) {
+outcome run_client(client::client_config config, script server_script = {},
+                   std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
   asio::io_context ctx;
   tcp::acceptor acceptor(ctx);
   if (server_script) {
@@ -48,7 +50,7 @@ outcome run_client(client::client_config config, script server_script = {}) {
           if (e) std::rethrow_exception(e);  // a broken script fails the test
         });
   }
-  config.timeout = std::chrono::seconds(10);
+  config.timeout = timeout;
   std::ostringstream out, err;
   outcome o;
   asio::co_spawn(ctx, client::run_exchange(config, out, err),
@@ -216,6 +218,80 @@ BOOST_AUTO_TEST_CASE(a_server_that_closes_early_is_a_lost_connection_exit_74) {
   });
   BOOST_TEST(o.status == cli::exit_code::io_error);
   BOOST_TEST(o.err.find("1 request(s) unanswered") != std::string::npos, o.err);
+}
+
+// Holds the connection open for `d` whatever the client does (its
+// half-close included): a server that never closes, within the test's time.
+asio::awaitable<void> hold_open(tcp::socket& s,
+                                std::chrono::milliseconds d = std::chrono::milliseconds(1500)) {
+  asio::steady_timer pause(s.get_executor(), d);
+  co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+}
+
+BOOST_AUTO_TEST_CASE(a_reply_to_a_request_never_sent_is_a_protocol_violation_exit_76) {
+  const auto o = run_client(with_messages({"m1"}), [](tcp::socket& s) -> asio::awaitable<void> {
+    co_await read_frames(s, 2);
+    std::vector<std::byte> replies;
+    proto::append_frame(replies, frame_type::pong, 99, proto::bytes_view{});
+    co_await send_frames(s, replies);
+    co_await hold_open(s);
+  });
+  BOOST_TEST(o.status == cli::exit_code::protocol);
+  BOOST_TEST(o.err ==
+             "asio_client: the server sent PONG for request 99, which is not awaiting an answer\n");
+}
+
+BOOST_AUTO_TEST_CASE(frames_that_answer_nothing_do_not_keep_it_waiting_past_the_timeout) {
+  // GOAWAY again and again, every 200 ms, and never an answer: only answers
+  // to requests in flight refresh the deadline.
+  const auto o = run_client(
+      with_messages({"m1"}),
+      [](tcp::socket& s) -> asio::awaitable<void> {
+        co_await read_frames(s, 2);
+        asio::steady_timer pause(s.get_executor());
+        for (int i = 0; i < 125; ++i) {  // 25 s at most
+          std::vector<std::byte> goaway;
+          proto::append_goaway(goaway, 2);
+          auto [ec, n] = co_await asio::async_write(s, asio::buffer(goaway),
+                                                    asio::as_tuple(asio::use_awaitable));
+          if (ec) break;
+          pause.expires_after(std::chrono::milliseconds(200));
+          co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+        }
+      },
+      std::chrono::seconds(1));
+  BOOST_TEST(o.status == cli::exit_code::io_error);
+  BOOST_TEST(o.err.find("no answer from the server for 1 s") != std::string::npos, o.err);
+}
+
+BOOST_AUTO_TEST_CASE(a_timeout_says_so_in_one_line_and_nothing_else) {
+  const auto o = run_client(
+      with_messages({"m1"}),
+      [](tcp::socket& s) -> asio::awaitable<void> {
+        co_await read_frames(s, 2);
+        co_await hold_open(s);
+      },
+      std::chrono::milliseconds(300));
+  BOOST_TEST(o.status == cli::exit_code::io_error);
+  BOOST_TEST(o.err ==
+             "asio_client: no answer from the server for 0.3 s (--timeout); 2 request(s) "
+             "unanswered\n");
+}
+
+BOOST_AUTO_TEST_CASE(everything_answered_is_exit_0_even_if_the_server_never_closes) {
+  const auto o = run_client(
+      with_messages({"m1"}),
+      [](tcp::socket& s) -> asio::awaitable<void> {
+        const auto got = co_await read_frames(s, 2);
+        std::vector<std::byte> replies;
+        proto::append_frame(replies, frame_type::hello_reply, got[0].first, "Hello (server)!");
+        proto::append_frame(replies, frame_type::ack, got[1].first, "Received");
+        co_await send_frames(s, replies);
+        co_await hold_open(s);
+      },
+      std::chrono::seconds(2));
+  BOOST_TEST(o.status == 0, o.err);
+  BOOST_TEST(o.err.empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -11,10 +11,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "blocking_peer.hpp"
 #include "child_process.hpp"
+#include "scripted_peer.hpp"
 #include "server_process.hpp"
 
 using namespace std::chrono_literals;
@@ -80,6 +82,21 @@ BOOST_AUTO_TEST_CASE(stdin_mode_sends_each_line_and_exits_0_after_the_last_ack) 
   BOOST_TEST(srv.terminate() == 0);
 }
 
+BOOST_AUTO_TEST_CASE(stdin_mode_leaves_the_callers_standard_input_blocking) {
+  // O_NONBLOCK belongs to the open file description, which the shell's next
+  // reader of the same pipe shares: the client must not leave it set.
+  server_process srv({"--log-level", "warn"});
+  const auto r = test::run({"/bin/sh", "-c",
+                            client_bin + " --port " + srv.port_text() +
+                                " --stdin >/dev/null && grep '^flags:' /proc/self/fdinfo/0"},
+                           "one\ntwo\n");
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_REQUIRE(r.out.rfind("flags:", 0) == 0u);
+  const long flags = std::stol(r.out.substr(r.out.find_first_of("0123456789")), nullptr, 8);
+  BOOST_TEST((flags & 04000) == 0, "O_NONBLOCK is still set: flags " << r.out);
+  BOOST_TEST(srv.terminate() == 0);
+}
+
 BOOST_AUTO_TEST_CASE(raw_mode_speaks_plain_bytes_like_the_lecture_client) {
   server_process srv;
   const auto r = client(srv, {"--raw", "--message", "more"});
@@ -135,7 +152,7 @@ BOOST_AUTO_TEST_CASE(many_threads_serve_many_clients) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
-BOOST_AUTO_TEST_SUITE(shutdown)
+BOOST_AUTO_TEST_SUITE(shutting_down)
 
 BOOST_AUTO_TEST_CASE(sigterm_and_sigint_exit_0_with_a_summary) {
   for (int signo : {SIGTERM, SIGINT}) {
@@ -145,6 +162,16 @@ BOOST_AUTO_TEST_CASE(sigterm_and_sigint_exit_0_with_a_summary) {
     BOOST_TEST(contains(srv.process().out(), "shutting down"));
     BOOST_TEST(contains(srv.process().out(), "1 connection(s) served, 2 request(s) answered"));
   }
+}
+
+BOOST_AUTO_TEST_CASE(sighup_is_logged_and_ignored_and_the_server_goes_on) {
+  // A terminal hang-up must not kill the server without a drain.
+  server_process srv({"--log-level", "warn"});
+  srv.process().send_signal(SIGHUP);
+  BOOST_TEST(srv.log_shows("SIGHUP: ignored"));
+  const auto r = client(srv, {"--message", "after the hang-up"});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  BOOST_TEST(srv.terminate() == 0);
 }
 
 BOOST_AUTO_TEST_CASE(a_waiting_stdin_client_gets_goaway_and_exits_0_with_nothing_unanswered) {
@@ -166,10 +193,10 @@ BOOST_AUTO_TEST_SUITE(command_lines)
 BOOST_AUTO_TEST_CASE(help_explains_every_option_and_exits_0) {
   const auto s = test::run({server_bin, "--help"});
   BOOST_TEST(s.exit_code == 0);
-  for (const char* option :
-       {"--port", "--bind", "--threads", "--max-frame", "--idle-timeout", "--drain-timeout",
-        "--mode", "--greeting", "--log-level", "--version", "--max-connections",
-        "--handshake-timeout", "--write-timeout", "Exit status"}) {
+  for (const char* option : {"--port", "--bind", "--threads", "--max-frame", "--idle-timeout",
+                             "--drain-timeout", "--mode", "--greeting", "--log-level", "--version",
+                             "--max-connections", "--handshake-timeout", "--write-timeout",
+                             "--frame-timeout", "--max-buffered-bytes", "SIGHUP", "Exit status"}) {
     BOOST_TEST(contains(s.out, option), "server --help lacks " << option);
   }
   const auto c = test::run({client_bin, "--help"});
@@ -212,12 +239,34 @@ BOOST_AUTO_TEST_CASE(version_names_the_program_and_the_protocol) {
 
 BOOST_AUTO_TEST_CASE(bad_command_lines_give_one_reason_and_a_hint_and_exit_64) {
   const std::vector<std::vector<std::string>> cases{
-      {server_bin, "--port", "70000"},      {server_bin, "--port", "eighty"},
-      {server_bin, "--threads", "0"},       {server_bin, "--log-level", "loud"},
-      {server_bin, "--no-such-option"},     {server_bin, "--idle-timeout", "-1"},
-      {client_bin, "--port", "0"},          {client_bin, "--timeout", "0"},
-      {client_bin, "--no-such-option"},     {client_bin, "--host", ""},
+      {server_bin, "--port", "70000"},
+      {server_bin, "--port", "eighty"},
+      {server_bin, "--threads", "0"},
+      {server_bin, "--log-level", "loud"},
+      {server_bin, "--no-such-option"},
+      {server_bin, "--idle-timeout", "-1"},
+      {client_bin, "--port", "0"},
+      {client_bin, "--timeout", "0"},
+      {client_bin, "--no-such-option"},
+      {client_bin, "--host", ""},
       {client_bin, "--max-in-flight", "0"},
+      // Out of range, though they parse: no overflow, no wrap-around.
+      {server_bin, "--idle-timeout", "1e10"},
+      {server_bin, "--idle-timeout", "inf"},
+      {server_bin, "--handshake-timeout", "nan"},
+      {server_bin, "--max-frame", "-1"},
+      {server_bin, "--threads", "-1"},
+      {server_bin, "--max-connections", "0"},
+      {server_bin, "--max-buffered-bytes", "10"},
+      {server_bin, "--max-frame", "512M"},
+      {server_bin, "--frame-timeout", "0"},
+      {server_bin, "--write-timeout", "5 s"},
+      {client_bin, "--timeout", "1e10"},
+      {client_bin, "--port", "-1"},
+      {client_bin, "--bench", "--connections", "-1"},
+      {client_bin, "--bench", "--rate", "inf"},
+      {client_bin, "--bench", "--size", "2M"},
+      {client_bin, "--bench", "--duration", "-1"},
   };
   for (const auto& argv : cases) {
     const auto r = test::run(argv);
@@ -326,6 +375,58 @@ BOOST_AUTO_TEST_CASE(idle_mode_holds_the_connections_it_opened) {
   BOOST_TEST(number(r, "connections_held") == 300);
   BOOST_TEST(number(r, "errors") == 0);
   BOOST_TEST(srv.terminate() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(idle_mode_gives_up_on_a_server_that_never_answers) {
+  test::scripted_server mute;  // connections complete in its backlog; nothing is ever said
+  const auto r = test::run({client_bin, "--port", mute.port_text(), "--bench", "--idle", "-c", "3",
+                            "--timeout", "0.5", "--json"},
+                           {}, 20s);
+  BOOST_TEST(r.exit_code == 74, r.err);
+  BOOST_TEST(contains(r.out, "no answer within --timeout"), r.out);
+}
+
+BOOST_AUTO_TEST_CASE(idle_mode_stops_on_sigint_while_still_opening) {
+  test::scripted_server mute;
+  child_process cli({client_bin, "--port", mute.port_text(), "--bench", "--idle", "-c", "3",
+                     "--timeout", "60", "--json"});
+  std::this_thread::sleep_for(300ms);  // connected and waiting for an answer
+  cli.send_signal(SIGINT);
+  BOOST_TEST(cli.wait(10s) != -1, "still running 10 s after SIGINT");
+}
+
+BOOST_AUTO_TEST_CASE(idle_mode_checks_the_answer_to_its_ping) {
+  test::scripted_server wrong([](int fd) {
+    std::vector<std::byte> ping(proto::header_size);
+    if (!test::scripted_server::read_exactly(fd, ping.data(), ping.size())) return;
+    std::vector<std::byte> reply;
+    proto::append_frame(reply, static_cast<proto::frame_type>(0x85), 1, proto::bytes_view{});
+    test::scripted_server::write_all(fd, reply.data(), reply.size());
+  });
+  const auto r = test::run(
+      {client_bin, "--port", wrong.port_text(), "--bench", "--idle", "-c", "1", "--json"}, {}, 20s);
+  BOOST_TEST(r.exit_code == 76, r.err);
+  BOOST_TEST(contains(r.out, "the answer to its PING was UNKNOWN for request 1"), r.out);
+}
+
+BOOST_AUTO_TEST_CASE(a_draining_server_behind_a_balancer_is_goaway_exit_75) {
+  // GOAWAY carries id 0: it is the server going away, not a stray reply.
+  test::scripted_server draining([](int fd) {
+    std::vector<std::byte> request(proto::header_size + 64);
+    if (!test::scripted_server::read_exactly(fd, request.data(), request.size())) return;
+    std::vector<std::byte> goaway;
+    proto::append_goaway(goaway, 0);
+    test::scripted_server::write_all(fd, goaway.data(), goaway.size());
+    ::shutdown(fd, SHUT_WR);
+    char sink[4096];
+    while (test::scripted_server::read_exactly(fd, sink, 1)) {
+    }
+  });
+  const auto r = test::run({client_bin, "--port", draining.port_text(), "--bench", "-n", "10",
+                            "--warmup", "0", "--json"},
+                           {}, 20s);
+  BOOST_TEST(r.exit_code == 75, r.err);
+  BOOST_TEST(contains(r.out, "the server is shutting down (GOAWAY)"), r.out);
 }
 
 BOOST_AUTO_TEST_CASE(bench_options_need_bench) {
