@@ -3,26 +3,19 @@
 #include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <csignal>
 #include <iostream>
 
-#include "asio_support.hpp"
 #include "bench_run.hpp"
 #include "cli_support.hpp"
+#include "client_asio.hpp"
 #include "connection.hpp"
 #include "failure.hpp"
 
 namespace client {
-
-namespace asio = boost::asio;
-using asio::awaitable;
-using asio::ip::tcp;
-using namespace asio::experimental::awaitable_operators;
-using net::use_tuple;
 
 namespace {
 

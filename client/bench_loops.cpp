@@ -2,24 +2,17 @@
 // counted.
 #include <bit>
 #include <boost/asio/connect.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/write.hpp>
 #include <cstring>
 
-#include "asio_support.hpp"
 #include "bench_run.hpp"
+#include "client_asio.hpp"
 #include "connection.hpp"
 #include "frame_buffer.hpp"
 
 namespace client {
-
-namespace asio = boost::asio;
-using asio::awaitable;
-using asio::ip::tcp;
-using namespace asio::experimental::awaitable_operators;
-using net::use_tuple;
 
 namespace {
 

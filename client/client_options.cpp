@@ -97,23 +97,13 @@ parse_result parse_command_line(int argc, const char* const argv[]) {
   desc.add(bench);
 
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return {std::nullopt, cli::usage_error(program, e.what())};
-  }
-  if (vm.count("help")) {
-    std::cout << desc << "\n"
-              << "Exit status: 0 when every request was answered; 64 bad command line;\n"
-                 "69 cannot connect; 74 connection lost or timed out; 75 the server is\n"
-                 "shutting down (GOAWAY) and some requests were not answered; 76 the\n"
-                 "server answered with ERROR or broke the protocol.\n";
-    return {std::nullopt, cli::exit_code::ok};
-  }
-  if (vm.count("version")) {
-    cli::print_version(program);
-    return {std::nullopt, cli::exit_code::ok};
+  if (const auto stop = cli::parse_options(
+          argc, argv, desc, program, vm,
+          "Exit status: 0 when every request was answered; 64 bad command line;\n"
+          "69 cannot connect; 74 connection lost or timed out; 75 the server is\n"
+          "shutting down (GOAWAY) and some requests were not answered; 76 the\n"
+          "server answered with ERROR or broke the protocol.\n")) {
+    return {std::nullopt, *stop};
   }
   constexpr double ms = 0.001;
   cli::range_checks checks;

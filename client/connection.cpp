@@ -1,21 +1,14 @@
 #include "connection.hpp"
 
 #include <boost/asio/connect.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/write.hpp>
 
-#include "asio_support.hpp"
 #include "cli_support.hpp"
+#include "client_asio.hpp"
 
 namespace client {
-
-namespace asio = boost::asio;
-using asio::awaitable;
-using asio::ip::tcp;
-using namespace asio::experimental::awaitable_operators;
-using net::use_tuple;
 
 namespace {
 

@@ -1,6 +1,5 @@
 #include "exchange.hpp"
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -8,7 +7,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "asio_support.hpp"
+#include "client_asio.hpp"
 #include "connection.hpp"
 #include "exit_codes.hpp"
 #include "failure.hpp"
@@ -17,11 +16,7 @@
 
 namespace client {
 
-namespace asio = boost::asio;
-using asio::awaitable;
-using net::use_tuple;
 using std::chrono::steady_clock;
-using namespace asio::experimental::awaitable_operators;
 
 namespace {
 
@@ -287,9 +282,7 @@ awaitable<int> run_exchange(const client_config& config, std::ostream& out, std:
   } catch (...) {
     failure = std::current_exception();
   }
-  const auto why = cli::describe(failure);
-  err << "asio_client: " << why.message << std::endl;
-  co_return why.code;
+  co_return cli::report(err, "asio_client", failure);
 }
 
 }  // namespace client

@@ -34,10 +34,7 @@ int main(int argc, char* argv[]) {
   boost::asio::io_context context(1);
   boost::asio::co_spawn(context, run_client(*parsed.config, status),
                         [&status](std::exception_ptr e) {
-                          if (!e) return;
-                          const auto why = cli::describe(e);
-                          std::cerr << "asio_client: " << why.message << std::endl;
-                          status = why.code;
+                          if (e) status = cli::report(std::cerr, "asio_client", e);
                         });
   context.run();
   return status;

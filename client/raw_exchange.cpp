@@ -1,25 +1,18 @@
 // --raw: the lecture's client.c with timeouts and error messages. There is
 // no framing, so each reply is whatever one read returns.
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/write.hpp>
 #include <iostream>
 #include <string>
 
-#include "asio_support.hpp"
+#include "client_asio.hpp"
 #include "connection.hpp"
 #include "exchange.hpp"
 #include "exit_codes.hpp"
 #include "printable.hpp"
 
 namespace client {
-
-namespace asio = boost::asio;
-using asio::awaitable;
-using asio::ip::tcp;
-using namespace asio::experimental::awaitable_operators;
-using net::use_tuple;
 
 namespace {
 
@@ -71,9 +64,7 @@ awaitable<int> run_raw_exchange(const client_config& config, std::ostream& out, 
   } catch (...) {
     failure = std::current_exception();
   }
-  const auto why = cli::describe(failure);
-  err << "asio_client: " << why.message << std::endl;
-  co_return why.code;
+  co_return cli::report(err, "asio_client", failure);
 }
 
 }  // namespace client

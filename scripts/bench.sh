@@ -18,8 +18,13 @@
 # the server's RSS at the end must be within 5% of its RSS after the warm-up,
 # with no error. Writes test/bench/SOAK.md.
 #
+# With BASELINE=<git revision>, that revision's asio_server is built too (in
+# a temporary worktree) and measured beside ours in every row, as `before`:
+# the before/after table of RESULTS.md.
+#
 #   scripts/bench.sh                      # 3 x 5 s per measurement, then the soak
 #   DURATION=10 REPS=5 scripts/bench.sh
+#   BASELINE=a4e00a6 scripts/bench.sh     # and the same rows for that revision
 #   scripts/bench.sh --soak-only
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -64,9 +69,19 @@ pin_load=(taskset -c "$load_cpu")
 declare -A pid port
 cleanup() {
   for p in "${pid[@]}"; do kill "$p" 2>/dev/null || true; done
+  if [[ -d $work/baseline ]]; then git worktree remove --force "$work/baseline" || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
+
+before_bin=
+if [[ -n ${BASELINE-} ]]; then
+  echo "bench: building asio_server at $BASELINE for the before/after rows" >&2
+  git worktree add --detach "$work/baseline" "$BASELINE" >/dev/null
+  (cd "$work/baseline" && cmake --preset release -DASIO_SERVER_BENCH=OFF >/dev/null &&
+    cmake --build build-release --target asio_server >/dev/null)
+  before_bin=$work/baseline/build-release/asio_server
+fi
 
 # start_server TARGET COMMAND...: starts it pinned to the server's core and
 # waits for "listening on HOST:PORT" (10 s at most).
@@ -83,6 +98,12 @@ start_server() {
   echo "bench: $* did not start:" >&2
   cat "$log" >&2
   exit 1
+}
+
+# started TARGET: the server's RSS once it is up and has served nothing.
+started() {
+  sleep 0.5
+  record "$1" start "{\"errors\": 0, \"rss_start_kib\": $(rss_kib "${pid[$1]}")}"
 }
 
 stop_servers() {
@@ -224,8 +245,16 @@ fi
 raw_targets=(ours epoll threaded)
 echo "bench: raw echo, $reps x $duration s per measurement, server on CPU $server_cpu, load on CPU $load_cpu" >&2
 start_server ours "$bin/asio_server" --mode echo --threads 1 --log-level warn --bind 127.0.0.1 --port 0
+started ours
 start_server epoll "$bin/epoll_echo" 0
+started epoll
 start_server threaded "$bin/threaded_echo" 0
+started threaded
+if [[ -n $before_bin ]]; then
+  raw_targets+=(before)
+  start_server before "$before_bin" --mode echo --threads 1 --log-level warn --bind 127.0.0.1 --port 0
+  started before
+fi
 scenarios=(
   "1x1x64 -c 1 -d 1 -s 64"
   "50x1x64 -c 50 -d 1 -s 64"
@@ -251,6 +280,12 @@ start_server ours "$bin/asio_server" --mode echo --threads 1 --log-level warn --
 idle ours --raw
 start_server ours-protocol "$bin/asio_server" --threads 1 --log-level warn --bind 127.0.0.1 --port 0
 idle ours-protocol
+if [[ -n $before_bin ]]; then
+  start_server before "$before_bin" --mode echo --threads 1 --log-level warn --bind 127.0.0.1 --port 0
+  idle before --raw
+  start_server before-protocol "$before_bin" --threads 1 --log-level warn --bind 127.0.0.1 --port 0
+  idle before-protocol
+fi
 start_server epoll "$bin/epoll_echo" 0
 idle epoll --raw
 start_server threaded "$bin/threaded_echo" 0
@@ -259,6 +294,11 @@ stop_servers
 
 echo "bench: the protocol against redis" >&2
 start_server ours-protocol "$bin/asio_server" --threads 1 --log-level warn --bind 127.0.0.1 --port 0
+protocol_targets=(ours-protocol)
+if [[ -n $before_bin ]]; then
+  start_server before-protocol "$before_bin" --threads 1 --log-level warn --bind 127.0.0.1 --port 0
+  protocol_targets+=(before-protocol)
+fi
 port[redis]=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "${pin_server[@]}" redis-server --port "${port[redis]}" --bind 127.0.0.1 --save "" \
   --appendonly no --daemonize no --logfile "$work/redis.log" &
@@ -268,10 +308,14 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 for ((rep = 1; rep <= reps; ++rep)); do
-  load "ours-protocol" "50x16x64" -c 50 -d 16 -s 64
+  for target in "${protocol_targets[@]}"; do
+    load "$target" "50x16x64" -c 50 -d 16 -s 64
+  done
   redis_ping
-  load "ours-protocol" "50x16-ping" --type ping -c 50 -d 16
-  load "ours-protocol" "1x1x64" -c 1 -d 1 -s 64
+  for target in "${protocol_targets[@]}"; do
+    load "$target" "50x16-ping" --type ping -c 50 -d 16
+    load "$target" "1x1x64" -c 1 -d 1 -s 64
+  done
 done
 stop_servers
 

@@ -100,25 +100,15 @@ parse_result parse_command_line(int argc, const char* const argv[]) {
   // clang-format on
 
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return {std::nullopt, cli::usage_error(program, e.what())};
-  }
-  if (vm.count("help")) {
-    std::cout << desc << "\n"
-              << "Signals: SIGINT or SIGTERM drains and exits 0 (a second one closes what is\n"
-                 "left at once); SIGHUP is logged and ignored.\n"
-                 "\n"
-                 "Exit status: 0 after a clean shutdown (SIGINT or SIGTERM), 64 for a bad\n"
-                 "command line, 69 when the address cannot be listened on, 70 on an\n"
-                 "internal error.\n";
-    return {std::nullopt, cli::exit_code::ok};
-  }
-  if (vm.count("version")) {
-    cli::print_version(program);
-    return {std::nullopt, cli::exit_code::ok};
+  if (const auto stop = cli::parse_options(
+          argc, argv, desc, program, vm,
+          "Signals: SIGINT or SIGTERM drains and exits 0 (a second one closes what is\n"
+          "left at once); SIGHUP is logged and ignored.\n"
+          "\n"
+          "Exit status: 0 after a clean shutdown (SIGINT or SIGTERM), 64 for a bad\n"
+          "command line, 69 when the address cannot be listened on, 70 on an\n"
+          "internal error.\n")) {
+    return {std::nullopt, *stop};
   }
   constexpr double ms = 0.001;
   cli::range_checks checks;

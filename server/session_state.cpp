@@ -62,14 +62,8 @@ end_reason session_state::timeout_reason() const noexcept {
 void session_state::read(steady_clock::time_point now, bool answered, bool partial) noexcept {
   const bool new_frame = answered || phase_ != phase::mid_frame;
   if (answered || phase_ == phase::greeting) last_answer_ = now;
-  if (partial) {
-    if (new_frame) frame_began_ = now;
-    phase_ = phase::mid_frame;
-    set_mid_frame_deadline();
-  } else {
-    phase_ = phase::reading;
-    deadline_ = saturating_add(last_answer_, timeouts_->idle);
-  }
+  if (partial && new_frame) frame_began_ = now;
+  wait_for_requests(partial);
 }
 
 void session_state::writing(steady_clock::time_point now) noexcept {
@@ -83,13 +77,7 @@ void session_state::wrote(steady_clock::time_point now) noexcept {
 
 void session_state::written(steady_clock::time_point now, bool partial) noexcept {
   last_answer_ = now;
-  if (partial) {
-    phase_ = phase::mid_frame;
-    set_mid_frame_deadline();
-  } else {
-    phase_ = phase::reading;
-    deadline_ = saturating_add(now, timeouts_->idle);
-  }
+  wait_for_requests(partial);
 }
 
 void session_state::throttled(steady_clock::time_point now) noexcept {
@@ -97,19 +85,17 @@ void session_state::throttled(steady_clock::time_point now) noexcept {
   deadline_ = saturating_add(now, timeouts_->budget_grace);
 }
 
-void session_state::unthrottled() noexcept {
-  phase_ = phase::mid_frame;
-  set_mid_frame_deadline();
-}
+void session_state::unthrottled() noexcept { wait_for_requests(true); }
 
 void session_state::closing(steady_clock::time_point now) noexcept {
   phase_ = phase::closing;
   deadline_ = saturating_add(now, timeouts_->linger);
 }
 
-void session_state::set_mid_frame_deadline() noexcept {
-  deadline_ = std::min(saturating_add(last_answer_, timeouts_->idle),
-                       saturating_add(frame_began_, timeouts_->frame));
+void session_state::wait_for_requests(bool partial) noexcept {
+  phase_ = partial ? phase::mid_frame : phase::reading;
+  deadline_ = saturating_add(last_answer_, timeouts_->idle);
+  if (partial) deadline_ = std::min(deadline_, saturating_add(frame_began_, timeouts_->frame));
 }
 
 }  // namespace server

@@ -89,7 +89,8 @@ class session_state {
   void closing(steady_clock::time_point now) noexcept;
 
  private:
-  void set_mid_frame_deadline() noexcept;
+  // Reading, or mid_frame when the start of a frame is kept.
+  void wait_for_requests(bool partial) noexcept;
 
   const session_timeouts* timeouts_;
   steady_clock::time_point deadline_;

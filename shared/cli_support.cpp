@@ -1,7 +1,9 @@
 #include "cli_support.hpp"
 
+#include <boost/program_options/parsers.hpp>
 #include <boost/version.hpp>
 #include <cstdio>
+#include <iostream>
 
 #include "exit_codes.hpp"
 #include "protocol.hpp"
@@ -23,6 +25,29 @@ void print_version(std::string_view program) {
   std::printf("%.*s %s (protocol version %d, Boost %d.%d.%d)\n", static_cast<int>(program.size()),
               program.data(), ASIO_SERVER_VERSION, int{proto::version}, BOOST_VERSION / 100000,
               BOOST_VERSION / 100 % 1000, BOOST_VERSION % 100);
+}
+
+std::optional<int> parse_options(int argc, const char* const argv[],
+                                 const boost::program_options::options_description& desc,
+                                 std::string_view program,
+                                 boost::program_options::variables_map& vm,
+                                 std::string_view epilogue) {
+  namespace po = boost::program_options;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return usage_error(program, e.what());
+  }
+  if (vm.count("help")) {
+    std::cout << desc << "\n" << epilogue;
+    return exit_code::ok;
+  }
+  if (vm.count("version")) {
+    print_version(program);
+    return exit_code::ok;
+  }
+  return std::nullopt;
 }
 
 std::string_view strip_brackets(std::string_view host) noexcept {

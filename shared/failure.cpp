@@ -27,4 +27,10 @@ exit_status describe(std::exception_ptr e) noexcept {
   }
 }
 
+int report(std::ostream& err, std::string_view program, std::exception_ptr failure) {
+  const auto why = describe(failure);
+  err << program << ": " << why.message << std::endl;
+  return why.code;
+}
+
 }  // namespace cli

@@ -4,8 +4,10 @@
 #pragma once
 
 #include <exception>
+#include <ostream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "exit_codes.hpp"
 
@@ -34,5 +36,8 @@ struct exit_status {
 // connection (74); std::bad_alloc and any other exception: an internal
 // error (70). Never throws.
 exit_status describe(std::exception_ptr failure) noexcept;
+
+// describe(), said on `err` as "PROGRAM: MESSAGE"; returns the exit code.
+int report(std::ostream& err, std::string_view program, std::exception_ptr failure);
 
 }  // namespace cli

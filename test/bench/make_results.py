@@ -147,6 +147,51 @@ out.append(f"| 1 x 1 x 64 B ECHO latency p50 (ours only) | {num(o, ' us')} | | |
 o = per_connection("ours-protocol")
 out.append(f"| server RSS per idle connection, protocol mode | {num(o, ' B')} | | |")
 
+def start_rss(target):
+    r = get(target, "start")
+    return r.get("rss_start_kib") if r else None
+
+
+if any(r["target"] == "before" for r in rows):
+    out.append("\n## Before and after this change\n")
+    out.append(
+        "`before` is the baseline revision (`BASELINE`) built and run beside ours, in turn, "
+        "in the same runs as everything above. Messages per second of server CPU time "
+        "(higher is better), then memory (lower is better).\n"
+    )
+    out.append("| load | after: msg per CPU-second | before | after / before | after: msg/s | before | after / before |")
+    out.append("|---|---|---|---|---|---|---|")
+    for target_after, target_before, scenario, name in [
+        ("ours", "before", "1x1x64", "raw echo 1 x 1 x 64 B"),
+        ("ours", "before", "50x1x64", "raw echo 50 x 1 x 64 B"),
+        ("ours", "before", "50x16x64", "raw echo 50 x 16 x 64 B"),
+        ("ours", "before", "10x4x16k", "raw echo 10 x 4 x 16 KiB"),
+        ("ours", "before", "cpr4", "connect per request, 4 workers"),
+        ("ours-protocol", "before-protocol", "50x16x64", "protocol ECHO 50 x 16 x 64 B"),
+        ("ours-protocol", "before-protocol", "50x16-ping", "protocol PING 50 x 16"),
+        ("ours-protocol", "before-protocol", "1x1x64", "protocol ECHO 1 x 1 x 64 B"),
+    ]:
+        a, b = per_cpu(target_after, scenario), per_cpu(target_before, scenario)
+        ra, rb = rate(target_after, scenario), rate(target_before, scenario)
+        out.append(f"| {name} | {num(a)} | {num(b)} | {ratio(a, b)} | {num(ra)} | {num(rb)} | {ratio(ra, rb)} |")
+    out.append("")
+    out.append("| memory | after | before | after / before |")
+    out.append("|---|---|---|---|")
+    for target_after, target_before, name in [
+        ("ours", "before", f"RSS per idle connection, echo mode ({held:,} held)"),
+        ("ours-protocol", "before-protocol", f"RSS per idle connection, protocol mode ({held:,} held)"),
+    ]:
+        a, b = per_connection(target_after), per_connection(target_before)
+        out.append(f"| {name} | {num(a, ' B')} | {num(b, ' B')} | {ratio(a, b)} |")
+    a, b = start_rss("ours"), start_rss("before")
+    out.append(f"| RSS at start | {num(a, ' KiB')} | {num(b, ' KiB')} | {ratio(a, b)} |")
+
+out.append("\n## Memory at start\n")
+out.append("| server | RSS after start, nothing served |")
+out.append("|---|---|")
+for target, name in [("ours", "ours"), ("epoll", "epoll limit"), ("threaded", "lecture design")]:
+    out.append(f"| {name} | {num(start_rss(target), ' KiB')} |")
+
 errors = [r for r in rows if r.get("errors", 0) != 0]
 if errors:
     out.append("\n## Errors\n")
