@@ -23,17 +23,19 @@ using net::tuple_op;
 
 template <typename Stream>
 void start_session(Stream stream, worker& owner) {
-  owner.shared().tracker.opened();
+  session_tracker::ticket counted(owner.shared().tracker);
   // Set up on the owner's thread, not the acceptor's: a session's memory is
   // allocated, and its state touched, only by the thread that serves it.
-  asio::post(owner.context(), [stream = std::move(stream), &owner]() mutable {
-    auto s = std::make_unique<session<Stream>>(std::move(stream), owner);
-    auto& serving = *s;
-    // The handler owns the session, so it lives until run() has returned;
-    // it logs anything run() let escape, so that no failure is silent.
-    asio::co_spawn(owner.context(), serving.run(),
-                   [s = std::move(s)](std::exception_ptr e) { log_session_failure(e); });
-  });
+  asio::post(owner.context(),
+             [stream = std::move(stream), &owner, counted = std::move(counted)]() mutable {
+               auto s = std::make_unique<session<Stream>>(std::move(stream), owner);
+               counted.hand_over();
+               auto& serving = *s;
+               // The handler owns the session, so it lives until run() has returned;
+               // it logs anything run() let escape, so that no failure is silent.
+               asio::co_spawn(owner.context(), serving.run(),
+                              [s = std::move(s)](std::exception_ptr e) { log_session_failure(e); });
+             });
 }
 
 template <typename Stream>

@@ -26,6 +26,25 @@ class session_tracker {
   }
   std::size_t live() const noexcept { return live_.load(std::memory_order_relaxed); }
 
+  // A connection counted from the moment it is accepted until whatever
+  // holds the ticket lets it go: the session that serves it, or, if that
+  // session is never made (its io_context destroyed first, say), the
+  // ticket itself.
+  class ticket {
+   public:
+    explicit ticket(session_tracker& t) noexcept : tracker_(&t) { t.opened(); }
+    ticket(ticket&& other) noexcept : tracker_(std::exchange(other.tracker_, nullptr)) {}
+    ticket& operator=(ticket&&) = delete;
+    ~ticket() {
+      if (tracker_) tracker_->closed();
+    }
+    // The session took over the count: it calls closed() when it goes.
+    void hand_over() noexcept { tracker_ = nullptr; }
+
+   private:
+    session_tracker* tracker_;
+  };
+
  private:
   std::function<void()> on_drained_;
   std::atomic<std::size_t> live_{0};

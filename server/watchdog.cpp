@@ -9,7 +9,6 @@ watchdog::watchdog(boost::asio::io_context& context,
     : timer_(context.get_executor()), look_(std::move(look)) {}
 
 void watchdog::arm(clock::time_point when) {
-  if (stopped_) return;
   when = std::max(when, clock::now() + min_gap);
   next_look_ = when;
   timer_.expires_at(when);  // replaces a wait already pending
@@ -22,8 +21,7 @@ void watchdog::arm(clock::time_point when) {
 }
 
 void watchdog::stop() {
-  stopped_ = true;
-  next_look_ = clock::time_point::min();  // due() never arms again
+  next_look_ = clock::time_point::max();  // the next due() arms it again
   timer_.cancel();
 }
 

@@ -40,7 +40,8 @@ class watchdog {
   void due(clock::time_point when) {
     if (when < next_look_) arm(when);
   }
-  // No more looks: the worker is done.
+  // No more looks until something is due again: nothing is left to watch,
+  // and a pending wait would keep the worker's io_context running.
   void stop();
 
  private:
@@ -51,7 +52,6 @@ class watchdog {
       timer_;
   std::function<clock::time_point(clock::time_point)> look_;
   clock::time_point next_look_ = clock::time_point::max();
-  bool stopped_ = false;
 };
 
 }  // namespace server

@@ -28,6 +28,20 @@ using test::server_process;
 
 namespace {
 
+// The sanitizers' shadow memory and quarantine make a process's resident
+// memory say nothing about what the program itself holds.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool memory_is_measurable = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+constexpr bool memory_is_measurable = false;
+#else
+constexpr bool memory_is_measurable = true;
+#endif
+#else
+constexpr bool memory_is_measurable = true;
+#endif
+
 // The bound on the server's resident memory during every attack below. An
 // idle server uses about 10 MiB; a session queues at most the replies to
 // one read, so no attack here should come near it.
@@ -312,9 +326,10 @@ BOOST_AUTO_TEST_CASE(four_thousand_frames_held_one_byte_short_stay_within_the_me
   }
   BOOST_TEST_MESSAGE("sent " << total / (1024 * 1024) << " MiB; server RSS peak " << peak_kib
                              << " KiB");
-  BOOST_TEST(peak_kib < budget_kib + margin_kib);
+  const long bound_kib = memory_is_measurable ? budget_kib + margin_kib : 4L << 20;
+  BOOST_TEST(peak_kib < bound_kib);
   // Fresh clients are served while the attackers are still connected.
-  check_still_serving(srv, budget_kib + margin_kib);
+  check_still_serving(srv, bound_kib);
   const double flooded_us = median_hello_us(srv);
   std::this_thread::sleep_for(3s);  // the refused ones have had their linger
   BOOST_TEST_MESSAGE("a fresh client's HELLO, median of 21: "
@@ -324,9 +339,13 @@ BOOST_AUTO_TEST_CASE(four_thousand_frames_held_one_byte_short_stay_within_the_me
   int refused = 0;
   for (int i = 0; i < 100; ++i) {
     ::fcntl(peers[i]->fd(), F_SETFL, ::fcntl(peers[i]->fd(), F_GETFL) & ~O_NONBLOCK);
-    const auto f = peers[i]->read_frame();
-    if (f && f->type == 0x7F && proto::parse_error(proto::as_bytes(f->payload))->code == 4) {
-      ++refused;
+    try {
+      const auto f = peers[i]->read_frame();
+      if (f && f->type == 0x7F && proto::parse_error(proto::as_bytes(f->payload))->code == 4) {
+        ++refused;
+      }
+    } catch (const std::runtime_error&) {
+      // Not refused (yet): still held, within the budget.
     }
   }
   BOOST_TEST_MESSAGE(refused << " of the first 100 peers were refused with ERROR 4");
