@@ -25,7 +25,10 @@ class memory_budget {
   void charge(std::size_t bytes) noexcept { used_.fetch_add(bytes, std::memory_order_relaxed); }
   void release(std::size_t bytes) noexcept { used_.fetch_sub(bytes, std::memory_order_relaxed); }
 
-  // Whether `bytes` more would still be within the limit.
+  // Whether `bytes` more would still be within the limit. Asked, then
+  // charged, without a lock: threads asking at once may together go over
+  // by what one step of each charges (a 64 KiB read at most), which the
+  // limit can take; a lock on every buffer change could not be afforded.
   bool fits(std::size_t bytes) const noexcept { return used() + bytes <= limit_; }
   // Used up: from here on only the small holdings every connection may
   // have are allowed to grow.

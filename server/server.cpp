@@ -84,7 +84,14 @@ void server::stop() {
 void server::fail(std::exception_ptr e, std::string_view where) noexcept {
   status_.store(cli::exit_code::software);
   try {
-    spdlog::error("{} failed: {}; shutting down", where, cli::describe(e).message);
+    std::string what = "unknown exception";
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+      what = x.what();
+    } catch (...) {
+    }
+    spdlog::error("{} failed: {}; shutting down", where, what);
     asio::post(workers_[0]->context(), [this] { begin_drain(); });
   } catch (...) {
     // Out of memory even for this: stop the workers outright.

@@ -42,11 +42,13 @@ struct server_config {
   // A connection with no complete request for this long is closed (a frame
   // trickling in a byte at a time does not count as activity).
   std::chrono::milliseconds idle_timeout{std::chrono::minutes(5)};
-  // A frame must be complete this long after its first byte arrived.
+  // A frame must be complete this long after its first byte arrived, not
+  // counting the time the server did not read (writing, or throttled).
   std::chrono::milliseconds frame_timeout{std::chrono::seconds(30)};
   // A peer that takes no reply bytes for this long is closed. The server does
   // not read while it waits to write, so one connection queues at most the
-  // replies to one read of at most 64 KiB.
+  // replies to one read (at most 64 KiB of requests, plus the frame that read
+  // completed). When the budget is used up, a grace second instead.
   std::chrono::milliseconds write_timeout{std::chrono::seconds(30)};
   // From SIGINT/SIGTERM (or server::stop) until the last session is closed.
   std::chrono::milliseconds drain_timeout{std::chrono::seconds(5)};

@@ -72,6 +72,9 @@ task<void> session<Stream>::run() {
     }
     co_await goodbye();
   } catch (const std::exception& e) {
+    // Whatever this session left in its worker's scratch is not the next
+    // session's to send.
+    owner_.reply_scratch().clear();
     ending_ = end_reason::internal_error;
     spdlog::error("{}: session failed: {}", peer_.address().to_string(), e.what());
   }
@@ -98,7 +101,7 @@ typename session<Stream>::read_kind session<Stream>::next_read() {
   buffers_.before_read(now);
   if (buffers_.read_allowance() == 0) return read_kind::throttled;
   if (state_.current() == phase::throttled) {
-    state_.unthrottled();
+    state_.unthrottled(now);
     owner_.watchdog().due(state_.deadline());
   }
   return read_kind::read;
@@ -202,6 +205,7 @@ bool session<Stream>::answer(proto::bytes_view fresh) {
     fresh = {};
   }
   std::vector<std::byte>& replies = owner_.reply_scratch();
+  replies.clear();  // empty already, unless a session failed between its read and write
   request_log log(peer_, owner_.warnings(), warned_unknown_);
   const feed_result r = engine_.feed(fresh.empty() ? in.readable() : fresh, replies, log);
   if (fresh.empty()) {
@@ -244,6 +248,12 @@ bool session<Stream>::send_now(error_code& ec) {
     buffers_.queue_replies(proto::bytes_view(replies).subspan(sent));
   }
   replies.clear();
+  // One large reply (an ECHO of a large frame) must not leave the worker
+  // holding its size for good, outside the budget.
+  if (replies.capacity() > 4 * session_buffers::max_read) {
+    std::vector<std::byte>().swap(replies);
+    replies.reserve(session_buffers::max_read);
+  }
   return all;
 }
 
@@ -267,7 +277,9 @@ task<void> session<Stream>::send_rest() {
       if (!stream_.is_open()) {
         ending_ = end_reason::closed_by_server;
       } else if (ec == asio::error::operation_aborted) {
-        ending_ = end_reason::write_timeout;  // the watchdog: no progress in time
+        // The watchdog: no progress in time, or none while memory ran short.
+        ending_ = state_.expired(steady_clock::now()) ? end_reason::write_timeout
+                                                      : end_reason::over_budget_unread;
       } else {
         spdlog::debug("{}: write: {}", peer_.address().to_string(), ec.message());
         ending_ = end_reason::connection_lost;
@@ -327,6 +339,7 @@ task<void> session<Stream>::goodbye() {
     case end_reason::peer_closed_mid_frame:
     case end_reason::connection_lost:
     case end_reason::write_timeout:
+    case end_reason::over_budget_unread:
     case end_reason::closed_by_server:
     case end_reason::internal_error:
       co_return;  // the peer is gone, or will not be waited for
@@ -363,69 +376,7 @@ void session<Stream>::finish() {
   spdlog::debug("{}: closed", peer_.address().to_string());
 }
 
-template <typename Stream>
-void session<Stream>::go_away() {
-  // Only a wait for requests is interrupted: a write in progress finishes
-  // first, and the loop sees the drain before it reads again.
-  if ((waiting_ == waiting::to_read && state_.current() != phase::closing) ||
-      waiting_ == waiting::for_memory) {
-    interrupt();
-  }
-}
-
-template <typename Stream>
-void session<Stream>::force_close() {
-  error_code ignored;
-  stream_.close(ignored);
-}
-
-template <typename Stream>
-steady_clock::time_point session<Stream>::watch(steady_clock::time_point now, bool tight) {
-  if (waiting_ == waiting::nothing) return state_.deadline();  // it will look itself
-  if (waiting_ == waiting::for_memory) {
-    if (!tight || state_.expired(now)) interrupt();
-    return std::min(state_.deadline(), now + watchdog::memory_look);
-  }
-  if (waiting_ == waiting::to_write && state_.expired(now)) {
-    // Our write waits for room in the kernel's buffer, which a large buffer
-    // gives back in large steps: the peer may be taking bytes all along.
-    // Progress is what left the kernel, so ask it before giving up.
-    const std::uint32_t unsent = unsent_in_kernel();
-    if (unsent < unsent_) {
-      unsent_ = unsent;
-      state_.wrote(now);
-      return state_.deadline();
-    }
-  }
-  const bool reading = waiting_ == waiting::to_read;
-  const bool holds_too_much = tight && buffers_.in.size() >= session_buffers::small_holding;
-  if (state_.expired(now) ||
-      (reading && (buffers_.should_cool_down(now, tight) || holds_too_much))) {
-    interrupt();  // the coroutine looks at the clock and the budget itself
-    return steady_clock::time_point::max();
-  }
-  if (buffers_.busy()) return std::min(state_.deadline(), buffers_.cool_down_at());
-  return state_.deadline();
-}
-
-template <typename Stream>
-void session<Stream>::interrupt() noexcept {
-  error_code ignored;
-  stream_.cancel(ignored);
-}
-
-template <typename Stream>
-std::size_t session<Stream>::pending_frame_size() const noexcept {
-  if (buffers_.in.empty() || engine_.kind() != peer_kind::framed) return 0;
-  return proto::decode_frame(buffers_.in.readable(), UINT32_MAX).needed;
-}
-
-template <typename Stream>
-std::uint32_t session<Stream>::unsent_in_kernel() noexcept {
-  int unsent = 0;
-  if (::ioctl(stream_.native_handle(), SIOCOUTQ, &unsent) != 0 || unsent < 0) return 0;
-  return static_cast<std::uint32_t>(unsent);
-}
+#include "session_watch.ipp"
 
 template class session<tcp_stream>;
 template void start_session<tcp_stream>(tcp_stream, worker&);

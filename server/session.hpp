@@ -1,7 +1,8 @@
 // One connection, served by one coroutine for its whole life.
 //
 // How a byte flows, from accept to reply:
-//  1. listener.cpp accepts the connection onto the next worker's io_context
+//  1. listener.cpp accepts the connection onto the next worker's io_context;
+//     start_session() posts it to that worker, which creates the session
 //     and co_spawns session::run() there, once, with a handler that logs
 //     anything thrown (nothing should be: run() catches what it can).
 //  2. run() waits for bytes. A quiet connection waits for readability with
@@ -113,6 +114,9 @@ class session final : public worker_session {
   std::size_t pending_frame_size() const noexcept;
   // Bytes written to the socket that the peer has not acknowledged yet.
   std::uint32_t unsent_in_kernel() noexcept;
+  // Whether the peer took bytes from the kernel since the last look; if so
+  // the write clock restarts.
+  bool took_some(steady_clock::time_point now) noexcept;
 
   Stream stream_;
   worker& owner_;

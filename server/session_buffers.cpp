@@ -73,6 +73,11 @@ void session_buffers::cool_down() {
 }
 
 void session_buffers::clear() {
+  // Not busy any more either: the watchdog must not interrupt a goodbye's
+  // linger to cool a buffer down that is gone.
+  busy_ = false;
+  busy_streak_ = 0;
+  busy_read_ = min_busy_read;
   in.consume(in.size());
   in.release();
   out.consume(out.size());

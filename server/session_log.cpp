@@ -97,6 +97,15 @@ void log_end(end_reason why, const end_details& d) {
           who(d.peer), d.frame_received, d.frame_size, c.max_buffered_bytes, note);
       return;
     }
+    case end_reason::over_budget_unread: {
+      std::string note;
+      if (!spdlog::should_log(spdlog::level::warn) || !d.limiter.allow(note)) return;
+      spdlog::warn(
+          "{}: took no reply bytes for {} s while connections hold --max-buffered-bytes {}; "
+          "closing with {} bytes unsent{}",
+          who(d.peer), seconds(c.budget_grace), c.max_buffered_bytes, d.unsent, note);
+      return;
+    }
   }
 }
 

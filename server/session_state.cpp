@@ -69,6 +69,9 @@ void session_state::read(steady_clock::time_point now, bool answered, bool parti
 void session_state::writing(steady_clock::time_point now) noexcept {
   phase_ = phase::writing;
   deadline_ = saturating_add(now, timeouts_->write);
+  // The idle clock restarts when all is written; until then this remembers
+  // when the frame clock stopped.
+  last_answer_ = now;
 }
 
 void session_state::wrote(steady_clock::time_point now) noexcept {
@@ -76,6 +79,7 @@ void session_state::wrote(steady_clock::time_point now) noexcept {
 }
 
 void session_state::written(steady_clock::time_point now, bool partial) noexcept {
+  frame_began_ += now - last_answer_;  // not read meanwhile: the frame's time stood still
   last_answer_ = now;
   wait_for_requests(partial);
 }
@@ -85,7 +89,13 @@ void session_state::throttled(steady_clock::time_point now) noexcept {
   deadline_ = saturating_add(now, timeouts_->budget_grace);
 }
 
-void session_state::unthrottled() noexcept { wait_for_requests(true); }
+void session_state::unthrottled(steady_clock::time_point now) noexcept {
+  // Not read meanwhile, by the server's choice: neither clock ran.
+  const auto since = std::min(now, deadline_ - timeouts_->budget_grace);
+  frame_began_ += now - since;
+  last_answer_ += now - since;
+  wait_for_requests(true);
+}
 
 void session_state::closing(steady_clock::time_point now) noexcept {
   phase_ = phase::closing;

@@ -7,9 +7,11 @@
 //   greeting    the first byte                      --handshake-timeout from connecting (close)
 //   reading     the next request                    --idle-timeout from the last answer (GOAWAY)
 //   mid_frame   the rest of a frame                 the sooner of idle, and --frame-timeout
-//                                                   from the frame's first byte (GOAWAY)
+//                                                   from the frame's first byte, not counting
+//                                                   time the server did not read (GOAWAY)
 //   throttled   room in the memory budget, unread   a grace second (ERROR 4, close)
-//   writing     the peer to take its replies        --write-timeout from the last byte it took
+//   writing     the peer to take its replies        --write-timeout from the last byte it took;
+//                                                   a grace second when memory is short (close)
 //   closing     the peer's close, after ours        --linger (close)
 //
 // Whether a deadline has passed is asked of the clock when the session acts
@@ -37,6 +39,7 @@ enum class end_reason : std::uint8_t {
   frame_timeout,          // mid_frame expired by the frame clock: GOAWAY
   write_timeout,          // writing expired
   over_budget,            // throttled expired: ERROR 4
+  over_budget_unread,     // memory ran short and the peer took no replies for a grace second
   bad_frame,              // a header that cannot be read: ERROR 1 or 2
   shutdown,               // the server drains: GOAWAY
   closed_by_server,       // closed at once: a second signal, or the drain timeout
@@ -74,7 +77,9 @@ class session_state {
   // clock restarts with an answer (the first byte also ends the greeting);
   // a frame clock starts with a frame's first byte.
   void read(steady_clock::time_point now, bool answered, bool partial) noexcept;
-  // Replies are waiting for the peer to take them.
+  // Replies are waiting for the peer to take them. The frame clock of a
+  // frame in progress stops until all are written: the peer is not read
+  // meanwhile, so the time is not its to account for.
   void writing(steady_clock::time_point now) noexcept;
   // The peer took some: the write clock restarts.
   void wrote(steady_clock::time_point now) noexcept;
@@ -83,8 +88,13 @@ class session_state {
   void written(steady_clock::time_point now, bool partial) noexcept;
   // The memory budget is used up: the frame in progress is not read on.
   void throttled(steady_clock::time_point now) noexcept;
-  // There is room again.
-  void unthrottled() noexcept;
+  // There is room again; the time spent unread counts on neither clock.
+  void unthrottled(steady_clock::time_point now) noexcept;
+  // Writing, and the peer has taken nothing for `d`.
+  bool stalled_for(steady_clock::time_point now, std::chrono::milliseconds d) const noexcept {
+    return phase_ == phase::writing && deadline_ != steady_clock::time_point::max() &&
+           now - (deadline_ - timeouts_->write) >= d;
+  }
   // Goodbye said and the sending side closed: wait for the peer's close.
   void closing(steady_clock::time_point now) noexcept;
 

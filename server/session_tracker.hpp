@@ -1,6 +1,6 @@
 // Counts live sessions across all worker threads and tells the server when
-// the last one has closed during a drain. The count is the only state shared
-// between threads, so it is an atomic; the callback must be thread-safe.
+// the last one has closed during a drain. Shared by every worker's thread
+// (as is the memory budget), so an atomic; the callback must be thread-safe.
 #pragma once
 
 #include <atomic>

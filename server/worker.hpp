@@ -10,8 +10,9 @@
 // nothing per operation; its price, an uneven spread when connections differ
 // in weight, does not matter for a request/response server with short
 // requests. The only cross-thread traffic is post() (thread-safe by Asio's
-// contract), the live-session count (session_tracker.hpp) and the memory
-// budget (memory_budget.hpp), both atomics.
+// contract), the acceptor's thread opening each socket on its worker's
+// reactor (which Asio locks), the live-session count (session_tracker.hpp)
+// and the memory budget (memory_budget.hpp), both atomics.
 #pragma once
 
 #include <boost/asio/executor_work_guard.hpp>

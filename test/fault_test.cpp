@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <chrono>
+#include <cstring>
 #include <memory>
 #include <random>
 #include <string>
@@ -425,6 +426,65 @@ BOOST_AUTO_TEST_CASE(a_frame_that_does_not_complete_in_time_gets_goaway_and_a_cl
   BOOST_TEST(peer.reads_to_clean_close());
   BOOST_TEST(srv.log_shows("a frame was not complete 1 s after it began (--frame-timeout"));
   check_still_serving(srv);
+}
+
+BOOST_AUTO_TEST_CASE(a_peer_that_never_takes_its_replies_gives_way_when_memory_is_short) {
+  // A peer sends a 12 MiB ECHO and never reads: the kernel takes about
+  // 3.5 MiB of the reply and the server holds the rest, over half of its
+  // 16 MiB budget, with the write timeout a minute away. A client that reads
+  // must still get its own 9 MiB ECHO answered, not refused: a holder that
+  // takes nothing goes first, after a grace second.
+  server_process srv({"--max-buffered-bytes", "16M", "--max-frame", "12M", "--write-timeout", "60",
+                      "--log-level", "warn"});
+  blocking_peer hog(port_of(srv));
+  const int small = 16 * 1024;
+  ::setsockopt(hog.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  hog.send(frame_bytes(frame_type::echo, 1, std::string((12 << 20) - 64, 'h')));
+  std::this_thread::sleep_for(2500ms);  // the hog has taken nothing for a while
+  blocking_peer reader(port_of(srv));
+  const std::string payload(9 << 20, 'r');
+  std::thread send_it([&] { reader.send(frame_bytes(frame_type::echo, 5, payload)); });
+  const auto reply = reader.read_frame();
+  send_it.join();
+  BOOST_REQUIRE(reply.has_value());
+  BOOST_TEST(static_cast<int>(reply->type) == 0x83);  // ECHO's reply, not ERROR 4
+  BOOST_TEST(reply->payload.size() == payload.size());
+  BOOST_TEST(srv.log_shows("took no reply bytes for 1 s while connections hold"));
+  check_still_serving(srv);
+}
+
+BOOST_AUTO_TEST_CASE(a_busy_connection_lingers_its_whole_linger_after_goaway) {
+  // A connection that was busy (its reads coming fast, so it reads into a
+  // buffer of its own) is drained: after GOAWAY the server reads and
+  // discards what the peer still sends for the whole linger (2 s), and
+  // closes cleanly. Cutting the linger short (at the busy buffer's cool-down,
+  // a second after the last request) would close with bytes unread: a reset.
+  server_process srv({"--drain-timeout", "10", "--log-level", "warn"});
+  blocking_peer peer(port_of(srv));
+  for (std::uint32_t id = 1; id <= 8; ++id) {
+    peer.send_frame(frame_type::ping, id);
+    BOOST_REQUIRE(peer.read_frame().has_value());
+  }
+  std::thread stop([&] { BOOST_TEST(srv.terminate() == 0); });
+  const auto goaway = peer.read_frame();
+  BOOST_REQUIRE(goaway.has_value());
+  BOOST_TEST(static_cast<int>(goaway->type) == 0x7E);
+  // Requests sent after GOAWAY (and the server's half-close), for 1.5 s:
+  // read and discarded, not answered; a server that had closed already
+  // would answer them with a reset.
+  const std::string late = frame_bytes(frame_type::ping, 9, "");
+  int failed_sends = 0;
+  for (int i = 0; i < 75; ++i) {
+    if (::send(peer.fd(), late.data(), late.size(), MSG_NOSIGNAL) < 0) ++failed_sends;
+    std::this_thread::sleep_for(20ms);
+  }
+  int error = 0;
+  socklen_t size = sizeof error;
+  ::getsockopt(peer.fd(), SOL_SOCKET, SO_ERROR, &error, &size);
+  BOOST_TEST(failed_sends == 0);
+  BOOST_TEST(error == 0, "the connection was reset: " << std::strerror(error));
+  BOOST_TEST(peer.reads_to_clean_close());
+  stop.join();
 }
 
 BOOST_AUTO_TEST_CASE(sigterm_in_the_middle_of_attacks_still_answers_every_request_read) {

@@ -108,9 +108,28 @@ BOOST_AUTO_TEST_CASE(throttling_has_a_grace_period_then_means_over_budget) {
   BOOST_TEST((s.current() == phase::throttled));
   BOOST_TEST((s.deadline() == t0 + 2s));
   BOOST_TEST((s.timeout_reason() == end_reason::over_budget));
-  s.unthrottled();
+  // Throttled from 1 s to 1.5 s: the server did not read, so the frame
+  // clock stood still for that half second.
+  s.unthrottled(t0 + 1500ms);
   BOOST_TEST((s.current() == phase::mid_frame));
+  BOOST_TEST((s.deadline() == t0 + 30500ms));
+}
+
+BOOST_AUTO_TEST_CASE(the_frame_clock_stands_still_while_replies_are_written) {
+  const auto t = timeouts();
+  session_state s(t, t0);
+  s.read(t0, true, true);  // a request answered, and the start of the next frame kept
   BOOST_TEST((s.deadline() == t0 + 30s));
+  s.writing(t0 + 1s);
+  BOOST_TEST((s.deadline() == t0 + 21s));
+  BOOST_TEST(!s.stalled_for(t0 + 1s + 999ms, 1s));
+  BOOST_TEST(s.stalled_for(t0 + 2s, 1s));
+  s.wrote(t0 + 10s);
+  BOOST_TEST(!s.stalled_for(t0 + 10s + 999ms, 1s));
+  s.written(t0 + 25s, true);  // 24 s writing, not reading: the frame has had 1 s
+  BOOST_TEST((s.current() == phase::mid_frame));
+  BOOST_TEST((s.deadline() == t0 + 54s));
+  BOOST_TEST((s.timeout_reason() == end_reason::frame_timeout));
 }
 
 BOOST_AUTO_TEST_CASE(closing_lingers_for_the_linger_time) {
