@@ -91,17 +91,13 @@ awaitable<void> wait_for(running_count& running) {
 awaitable<int> run_bench(const client_config& config, std::ostream& out, std::ostream& err) {
   const auto executor = co_await asio::this_coro::executor;
   const auto& options = config.bench;
-  tcp::resolver resolver(executor);
-  auto [resolve_ec, endpoints] =
-      co_await resolver.async_resolve(cli::strip_brackets(config.host), std::to_string(config.port),
-                                      tcp::resolver::numeric_service, use_tuple);
-  if (resolve_ec) {
-    err << "asio_client: cannot connect to " << config.host << ":" << config.port << ": "
-        << resolve_ec.message() << std::endl;
+  connector server(config);
+  if (const auto why = co_await server.resolve()) {
+    err << "asio_client: cannot connect to " << server.where() << ": " << *why << std::endl;
     co_return cli::exit_code::unavailable;
   }
 
-  bench_run run(config, endpoints);
+  bench_run run(config, server);
   run.live_sockets.resize(options.connections, nullptr);
   run.track_progress = !options.json && !options.idle && ::isatty(STDOUT_FILENO);
   asio::signal_set signals(executor, SIGINT, SIGTERM);
@@ -110,7 +106,7 @@ awaitable<int> run_bench(const client_config& config, std::ostream& out, std::os
   run.start(began);
 
   std::size_t opened = 0;
-  std::vector<tcp::socket> held;
+  std::vector<stream> held;
   asio::steady_timer hold(executor);
   if (options.idle) {
     // From the start: a signal while connections are still being opened

@@ -28,7 +28,7 @@ void stamp(std::vector<std::byte>& bytes, std::uint32_t id) {
 
 // Registers a socket in its slot for close_all() while it lives.
 struct live_socket {
-  live_socket(bench_run& run, std::size_t slot, tcp::socket& s) : run(run), slot(slot) {
+  live_socket(bench_run& run, std::size_t slot, stream& s) : run(run), slot(slot) {
     run.live_sockets[slot] = &s;
   }
   ~live_socket() { run.live_sockets[slot] = nullptr; }
@@ -49,10 +49,10 @@ std::optional<bench_clock::time_point> in_flight_window::take(std::uint32_t id) 
   return s.sent;
 }
 
-bench_run::bench_run(const client_config& c, tcp::resolver::results_type e)
+bench_run::bench_run(const client_config& c, connector& s)
     : config(c),
       options(c.bench),
-      endpoints(std::move(e)),
+      server(s),
       payload_(c.bench.size, std::byte{'x'}),
       pattern_(c.bench.size, std::byte{'x'}) {}
 
@@ -83,8 +83,7 @@ void bench_run::fail(int exit_code, std::string why) {
 
 void bench_run::close_all() {
   for (auto* s : live_sockets) {
-    boost::system::error_code ignored;
-    if (s) s->close(ignored);
+    if (s) s->close();
   }
 }
 
@@ -156,8 +155,7 @@ void bench_run::closed_early(std::size_t in_flight) {
 }
 
 awaitable<void> bench_run::framed_closed_loop(std::size_t slot) {
-  framed_connection conn(co_await connect(config.host, config.port, config.timeout),
-                         config.max_frame);
+  framed_connection conn(co_await server.connect(config.timeout), config.max_frame);
   live_socket registered(*this, slot, conn.socket());
   in_flight_window window(options.depth);
   // Fills the window; the requests go out together in the next flush.
@@ -189,12 +187,12 @@ awaitable<void> bench_run::framed_closed_loop(std::size_t slot) {
 }
 
 awaitable<void> bench_run::framed_fixed_rate(std::size_t slot, bench_clock::time_point first_due) {
-  framed_connection conn(co_await connect(config.host, config.port, config.timeout),
-                         config.max_frame);
+  framed_connection conn(co_await server.connect(config.timeout), config.max_frame);
   live_socket registered(*this, slot, conn.socket());
   in_flight_window window(options.depth);
   const auto executor = co_await asio::this_coro::executor;
   asio::steady_timer wakeup(executor);  // the sender waits here while the window is full
+  bool sender_done = false;
   const auto interval = std::chrono::duration_cast<bench_clock::duration>(
       std::chrono::duration<double>(double(options.connections) / options.rate));
 
@@ -222,11 +220,20 @@ awaitable<void> bench_run::framed_fixed_rate(std::size_t slot, bench_clock::time
       }
       co_await conn.flush();
     }
+    sender_done = true;
     conn.shutdown_send();  // the server answers what it has, then closes
+    // TLS cannot half-close: the receiver stops when all are answered.
+    if (window.empty()) conn.socket().cancel();
   };
   auto receiver = [&]() -> awaitable<void> {
-    for (;;) {
-      const auto f = co_await conn.receive();
+    while (!(sender_done && window.empty())) {
+      std::optional<proto::frame> f;
+      try {
+        f = co_await conn.receive();
+      } catch (const boost::system::system_error&) {
+        if (sender_done && window.empty()) break;  // cancelled: all answered
+        throw;
+      }
       const auto now = bench_clock::now();
       if (!f || !take_reply(*f, window, now)) break;
       wakeup.cancel();
@@ -238,7 +245,7 @@ awaitable<void> bench_run::framed_fixed_rate(std::size_t slot, bench_clock::time
 }
 
 awaitable<void> bench_run::raw_closed_loop(std::size_t slot) {
-  tcp::socket socket = co_await connect(config.host, config.port, config.timeout);
+  stream socket = co_await server.connect(config.timeout);
   live_socket registered(*this, slot, socket);
   in_flight_window window(options.depth);
   const std::size_t size = options.size;
@@ -270,8 +277,8 @@ awaitable<void> bench_run::raw_closed_loop(std::size_t slot) {
         co_await socket.async_read_some(asio::buffer(space.data(), space.size()), use_tuple);
     if (ec) {
       fail(cli::exit_code::io_error,
-           (ec == asio::error::eof ? std::string("the server closed a connection")
-                                   : "read: " + ec.message()) +
+           (is_end_of_stream(ec) ? std::string("the server closed a connection")
+                                 : "read: " + ec.message()) +
                " with " + std::to_string(window.size()) + " messages in flight");
       co_return;
     }
@@ -291,8 +298,7 @@ awaitable<void> bench_run::raw_closed_loop(std::size_t slot) {
     }
     fill();
   }
-  boost::system::error_code ignored;
-  socket.shutdown(tcp::socket::shutdown_send, ignored);
+  socket.shutdown_send();
 }
 
 awaitable<void> bench_run::connect_per_request(std::size_t slot) {
@@ -313,16 +319,13 @@ awaitable<void> bench_run::connect_per_request(std::size_t slot) {
   std::vector<std::byte> reply(expected.size());
   while (!stopping_) {
     const auto began = bench_clock::now();
-    tcp::socket socket(executor);
+    stream socket = server.make(executor);
     live_socket registered(*this, slot, socket);
-    auto [ec, endpoint] = co_await asio::async_connect(socket, endpoints, use_tuple);
-    if (ec) {
-      fail(cli::exit_code::unavailable, "connect: " + ec.message());
+    if (const auto why = co_await server.open(socket)) {
+      if (!stopping_) fail(cli::exit_code::unavailable, "connect: " + *why);
       co_return;
     }
-    socket.set_option(tcp::no_delay(true), ec);
-    std::tie(ec, std::ignore) =
-        co_await asio::async_write(socket, asio::buffer(request), use_tuple);
+    auto [ec, n] = co_await asio::async_write(socket, asio::buffer(request), use_tuple);
     if (!ec)
       std::tie(ec, std::ignore) = co_await asio::async_read(socket, asio::buffer(reply), use_tuple);
     if (ec) {
@@ -338,7 +341,7 @@ awaitable<void> bench_run::connect_per_request(std::size_t slot) {
 }
 
 awaitable<void> bench_run::open_idle(std::size_t slot, std::size_t& opened,
-                                     std::vector<tcp::socket>& held) {
+                                     std::vector<stream>& held) {
   const auto executor = co_await asio::this_coro::executor;
   std::vector<std::byte> request;
   std::size_t reply_size = 1;
@@ -350,18 +353,17 @@ awaitable<void> bench_run::open_idle(std::size_t slot, std::size_t& opened,
   }
   std::vector<std::byte> reply(reply_size);
   // Connect, one request, its answer: all of it within --timeout.
-  auto open_one = [&](tcp::socket& socket) -> awaitable<boost::system::error_code> {
-    auto [ec, endpoint] = co_await asio::async_connect(socket, endpoints, use_tuple);
-    if (!ec)
-      std::tie(ec, std::ignore) =
-          co_await asio::async_write(socket, asio::buffer(request), use_tuple);
+  auto open_one = [&](stream& socket) -> awaitable<std::optional<std::string>> {
+    if (auto why = co_await server.open(socket)) co_return why;
+    auto [ec, n] = co_await asio::async_write(socket, asio::buffer(request), use_tuple);
     if (!ec)
       std::tie(ec, std::ignore) = co_await asio::async_read(socket, asio::buffer(reply), use_tuple);
-    co_return ec;
+    if (ec) co_return ec.message();
+    co_return std::nullopt;
   };
   while (opened < options.connections && !stopping_) {
     const std::size_t number = ++opened;
-    tcp::socket socket(executor);
+    stream socket = server.make(executor);
     live_socket registered(*this, slot, socket);
     const auto result = co_await (open_one(socket) || sleep_for(config.timeout));
     if (stopping_) co_return;  // a signal: the result no longer matters
@@ -370,9 +372,8 @@ awaitable<void> bench_run::open_idle(std::size_t slot, std::size_t& opened,
            "connection " + std::to_string(number) + ": no answer within --timeout");
       co_return;
     }
-    if (const auto ec = std::get<0>(result)) {
-      fail(cli::exit_code::unavailable,
-           "connection " + std::to_string(number) + ": " + ec.message());
+    if (const auto& why = std::get<0>(result)) {
+      fail(cli::exit_code::unavailable, "connection " + std::to_string(number) + ": " + *why);
       co_return;
     }
     if (!config.raw) {

@@ -16,6 +16,7 @@
 #include "client_config.hpp"
 #include "exit_codes.hpp"
 #include "frame_codec.hpp"
+#include "transport.hpp"
 
 namespace client {
 
@@ -51,11 +52,11 @@ class in_flight_window {
 
 class bench_run {
  public:
-  bench_run(const client_config& config, boost::asio::ip::tcp::resolver::results_type endpoints);
+  bench_run(const client_config& config, connector& server);
 
   const client_config& config;
   const bench_options& options;
-  const boost::asio::ip::tcp::resolver::results_type endpoints;
+  connector& server;
 
   // The loops, one per connection (bench_loops.cpp). `slot` names the
   // connection's entry in live_sockets. Each catches its own errors.
@@ -65,7 +66,7 @@ class bench_run {
   boost::asio::awaitable<void> raw_closed_loop(std::size_t slot);
   boost::asio::awaitable<void> connect_per_request(std::size_t slot);
   boost::asio::awaitable<void> open_idle(std::size_t slot, std::size_t& opened,
-                                         std::vector<boost::asio::ip::tcp::socket>& held);
+                                         std::vector<stream>& held);
 
   // A reply arrived at `now` for a request sent (or due) at `sent`.
   void record(bench_clock::time_point sent, bench_clock::time_point now) noexcept;
@@ -88,7 +89,7 @@ class bench_run {
   latency_histogram this_second;
   bool track_progress = false;
 
-  std::vector<boost::asio::ip::tcp::socket*> live_sockets;
+  std::vector<stream*> live_sockets;
 
  private:
   // The payload of request `id`: the pattern with the id in its first bytes.

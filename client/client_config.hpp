@@ -28,9 +28,19 @@ struct bench_options {
   bool json = false;
 };
 
+// How to reach the server, besides --host and --port.
+struct transport_settings {
+  std::string unix_path;  // --unix: a Unix socket instead of TCP
+  bool tls = false;       // --tls: TLS over TCP, the server's certificate checked
+  std::string ca_file;    // --ca: trust this CA (PEM) instead of the system's
+  std::string cert_file;  // --cert/--key: the client's certificate, for mutual TLS
+  std::string key_file;
+};
+
 struct client_config {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
+  transport_settings transport;
   std::string hello = "Hello (client)";
   std::vector<std::string> messages;  // --message, in order
   bool read_stdin = false;            // --stdin: one message per line

@@ -42,6 +42,19 @@ parse_result parse_command_line(int argc, const char* const argv[]) {
     ("host,H", po::value(&c.host)->default_value(c.host)->value_name("HOST"),
      "server name or address (IPv4, IPv6 such as ::1)")
     ("port,p", po::value(&port)->default_value(port)->value_name("PORT"), "server port")
+    ("unix", po::value(&c.transport.unix_path)->value_name("PATH"),
+     "connect to the server's Unix socket at PATH instead of HOST:PORT")
+    ("tls", po::bool_switch(&c.transport.tls),
+     "speak TLS: the server's certificate must be signed by --ca (or a CA the\n"
+     "system trusts) and name --host (a name, sent as SNI, or an address)")
+    ("ca", po::value(&c.transport.ca_file)->value_name("FILE"),
+     "with --tls: trust the CA certificates in FILE (PEM) instead of the\n"
+     "system's")
+    ("cert", po::value(&c.transport.cert_file)->value_name("FILE"),
+     "with --tls: present this certificate (PEM), for a server that requires\n"
+     "client certificates (mutual TLS); needs --key")
+    ("key", po::value(&c.transport.key_file)->value_name("FILE"),
+     "with --tls: the private key of --cert (PEM)")
     ("message,m", po::value(&c.messages)->value_name("TEXT"),
      "send TEXT as a MESSAGE after the greeting; repeat to send several, all\n"
      "written at once (pipelined)")
@@ -110,7 +123,16 @@ parse_result parse_command_line(int argc, const char* const argv[]) {
   checks.check("--port", port, 1, 65535)
       .check("--timeout", timeout, ms, cli::max_seconds)
       .check("--max-in-flight", max_in_flight, 1, 1'000'000)
-      .require(!c.host.empty(), "--host must not be empty");
+      .require(!c.host.empty(), "--host must not be empty")
+      .require(c.transport.unix_path.empty() || !c.transport.tls,
+               "--unix and --tls exclude each other")
+      .require(c.transport.unix_path.size() <= 107,
+               "--unix: a Unix socket's path can be at most 107 bytes")
+      .require(c.transport.tls || (c.transport.ca_file.empty() && c.transport.cert_file.empty() &&
+                                   c.transport.key_file.empty()),
+               "--ca, --cert and --key need --tls")
+      .require(c.transport.cert_file.empty() == c.transport.key_file.empty(),
+               "--cert and --key go together");
   if (b.enabled) {
     checks
         .require(type == "echo" || type == "message" || type == "ping",

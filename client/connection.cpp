@@ -1,6 +1,5 @@
 #include "connection.hpp"
 
-#include <boost/asio/connect.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/write.hpp>
@@ -19,27 +18,6 @@ asio::mutable_buffer writable(proto::frame_buffer& b, std::size_t at_least) {
 }
 constexpr std::size_t read_chunk = 16 * 1024;
 
-// Errors are returned, not thrown: the || below waits for the first
-// operation to *succeed*, so an exception would only be seen at the timeout.
-struct connected {
-  tcp::socket socket;
-  std::string error;
-};
-
-awaitable<connected> resolve_and_connect(std::string host, std::uint16_t port) {
-  auto executor = co_await asio::this_coro::executor;
-  tcp::resolver resolver(executor);
-  auto [resolve_ec, endpoints] = co_await resolver.async_resolve(
-      host, std::to_string(port), tcp::resolver::numeric_service, use_tuple);
-  if (resolve_ec) co_return connected{tcp::socket(executor), resolve_ec.message()};
-
-  tcp::socket socket(executor);
-  auto [ec, endpoint] = co_await asio::async_connect(socket, endpoints, use_tuple);
-  if (ec) co_return connected{tcp::socket(executor), ec.message()};
-  socket.set_option(tcp::no_delay(true), ec);
-  co_return connected{std::move(socket), {}};
-}
-
 }  // namespace
 
 awaitable<void> sleep_for(std::chrono::milliseconds d) {
@@ -47,18 +25,7 @@ awaitable<void> sleep_for(std::chrono::milliseconds d) {
   co_await timer.async_wait(use_tuple);
 }
 
-awaitable<tcp::socket> connect(std::string_view host, std::uint16_t port,
-                               std::chrono::milliseconds timeout) {
-  const std::string where = std::string(host) + ":" + std::to_string(port);
-  host = cli::strip_brackets(host);
-  auto result = co_await (resolve_and_connect(std::string(host), port) || sleep_for(timeout));
-  if (result.index() == 1) throw connect_error("cannot connect to " + where + ": timed out");
-  auto& c = std::get<0>(result);
-  if (!c.error.empty()) throw connect_error("cannot connect to " + where + ": " + c.error);
-  co_return std::move(c.socket);
-}
-
-framed_connection::framed_connection(tcp::socket socket, std::uint32_t max_frame)
+framed_connection::framed_connection(stream socket, std::uint32_t max_frame)
     : socket_(std::move(socket)), max_frame_(max_frame) {}
 
 std::uint32_t framed_connection::queue(proto::frame_type type, proto::bytes_view payload) {
@@ -103,7 +70,7 @@ awaitable<std::optional<proto::frame>> framed_connection::receive() {
     }
     const std::size_t want = std::max(read_chunk, r.needed - in_.size());
     auto [ec, n] = co_await socket_.async_read_some(writable(in_, want), use_tuple);
-    if (ec == asio::error::eof) {
+    if (is_end_of_stream(ec)) {
       if (in_.empty()) co_return std::nullopt;
       throw protocol_error("server closed the connection in the middle of a frame");
     }
@@ -112,9 +79,6 @@ awaitable<std::optional<proto::frame>> framed_connection::receive() {
   }
 }
 
-void framed_connection::shutdown_send() {
-  boost::system::error_code ignored;
-  socket_.shutdown(tcp::socket::shutdown_send, ignored);
-}
+void framed_connection::shutdown_send() { socket_.shutdown_send(); }
 
 }  // namespace client

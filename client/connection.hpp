@@ -1,4 +1,4 @@
-// The client side of the protocol over one TCP connection, built on the
+// The client side of the protocol over one connection, built on the
 // shared codec: queue requests (each gets the next id), flush them in one
 // write, receive frames as they come. Used by the command-line client, the
 // tests and the load generator alike.
@@ -17,6 +17,7 @@
 #include "failure.hpp"
 #include "frame_buffer.hpp"
 #include "frame_codec.hpp"
+#include "transport.hpp"
 
 namespace client {
 
@@ -30,20 +31,12 @@ struct protocol_error : cli::protocol_violation {
   using cli::protocol_violation::protocol_violation;
 };
 
-// Resolves `host` (a name, an IPv4 or IPv6 literal, brackets allowed) and
-// connects to the first address that answers, within `timeout`. Throws
-// connect_error.
-boost::asio::awaitable<boost::asio::ip::tcp::socket> connect(std::string_view host,
-                                                             std::uint16_t port,
-                                                             std::chrono::milliseconds timeout);
-
 // Waits for `d`; with the awaitable operators, a timeout: (op() || sleep_for(d)).
 boost::asio::awaitable<void> sleep_for(std::chrono::milliseconds d);
 
 class framed_connection {
  public:
-  explicit framed_connection(boost::asio::ip::tcp::socket socket,
-                             std::uint32_t max_frame = proto::default_max_payload);
+  explicit framed_connection(stream socket, std::uint32_t max_frame = proto::default_max_payload);
 
   // Appends a request to the output queue and returns its id (1, 2, 3...).
   std::uint32_t queue(proto::frame_type type, proto::bytes_view payload);
@@ -68,10 +61,11 @@ class framed_connection {
   // Half-closes: the server sees end of stream, answers what it has and
   // closes its side, which ends receive().
   void shutdown_send();
-  boost::asio::ip::tcp::socket& socket() noexcept { return socket_; }
+  // The connection, whatever its transport.
+  stream& socket() noexcept { return socket_; }
 
  private:
-  boost::asio::ip::tcp::socket socket_;
+  stream socket_;
   proto::frame_buffer in_;
   std::size_t consumed_ = 0;  // the frame last returned, dropped on the next call
   std::vector<std::byte> queued_;

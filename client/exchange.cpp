@@ -274,8 +274,8 @@ class exchange {
 awaitable<int> run_exchange(const client_config& config, std::ostream& out, std::ostream& err) {
   std::exception_ptr failure;
   try {
-    framed_connection conn(co_await connect(config.host, config.port, config.timeout),
-                           config.max_frame);
+    connector server(config);
+    framed_connection conn(co_await server.connect(config.timeout), config.max_frame);
     exchange ex(conn, config, out, err);
     const int status = co_await ex.run();
     co_return status;

@@ -1,4 +1,6 @@
 // asio_client: parse the command line, run one exchange, exit with its code.
+#include <sys/resource.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <csignal>
@@ -29,6 +31,12 @@ int main(int argc, char* argv[]) {
   const auto parsed = client::parse_command_line(argc, argv);
   if (!parsed.config) return parsed.exit_code;
   std::signal(SIGPIPE, SIG_IGN);  // a vanished server is an error code, not a signal
+  // --bench --idle and many connections: every one is a descriptor.
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &files);
+  }
 
   int status = cli::exit_code::software;
   boost::asio::io_context context(1);

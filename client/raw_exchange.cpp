@@ -11,6 +11,7 @@
 #include "exchange.hpp"
 #include "exit_codes.hpp"
 #include "printable.hpp"
+#include "transport.hpp"
 
 namespace client {
 
@@ -18,7 +19,7 @@ namespace {
 
 // One read of up to 1024 bytes (the lecture's BUFSIZE), or nothing after
 // `timeout`. Throws on a connection error; an empty string is end of stream.
-awaitable<std::optional<std::string>> read_reply(tcp::socket& socket,
+awaitable<std::optional<std::string>> read_reply(stream& socket,
                                                  std::chrono::milliseconds timeout) {
   char buffer[1024];
   asio::steady_timer timer(co_await asio::this_coro::executor, timeout);
@@ -26,7 +27,7 @@ awaitable<std::optional<std::string>> read_reply(tcp::socket& socket,
                           timer.async_wait(use_tuple));
   if (result.index() == 1) co_return std::nullopt;
   auto [ec, n] = std::get<0>(result);
-  if (ec == asio::error::eof) co_return std::string{};
+  if (is_end_of_stream(ec)) co_return std::string{};
   if (ec) throw boost::system::system_error(ec);
   co_return std::string(buffer, n);
 }
@@ -36,7 +37,8 @@ awaitable<std::optional<std::string>> read_reply(tcp::socket& socket,
 awaitable<int> run_raw_exchange(const client_config& config, std::ostream& out, std::ostream& err) {
   std::exception_ptr failure;
   try {
-    auto socket = co_await connect(config.host, config.port, config.timeout);
+    connector server(config);
+    auto socket = co_await server.connect(config.timeout);
     std::vector<std::string> texts{config.hello};
     texts.insert(texts.end(), config.messages.begin(), config.messages.end());
     if (config.read_stdin) {
@@ -58,8 +60,7 @@ awaitable<int> run_raw_exchange(const client_config& config, std::ostream& out, 
       }
       out << proto::printable(*reply) << std::endl;
     }
-    boost::system::error_code ignored;
-    socket.shutdown(tcp::socket::shutdown_send, ignored);
+    socket.shutdown_send();
     co_return cli::exit_code::ok;
   } catch (...) {
     failure = std::current_exception();

@@ -13,6 +13,10 @@ packages=(
   libboost-test1.81-dev             # the test runner
   libboost-json1.81-dev             # the benchmark's --json result
   libspdlog-dev                     # asynchronous logging, brings libfmt-dev
+  libssl-dev                        # TLS (OpenSSL 3), through boost::asio::ssl
+  openssl                           # the tests make their certificates, and s_client
+  socat                             # the tests' Unix socket peer
+  iproute2                          # ss: the tests read socket options as a user would
   clang                             # the asan preset and the fuzz targets
   libclang-rt-14-dev                # clang's sanitizer runtimes and libFuzzer
 )

@@ -1,20 +1,29 @@
 #include "listener.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <array>
 #include <boost/asio/steady_timer.hpp>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <sstream>
-#include <stdexcept>
 
 #include "asio_support.hpp"
 #include "frame_codec.hpp"
 #include "session.hpp"
+#include "tls_session.hpp"
 
 namespace server {
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
+using local = asio::local::stream_protocol;
 
 namespace {
 
@@ -24,26 +33,54 @@ std::string describe(const tcp::endpoint& ep) {
   return s.str();
 }
 
-[[noreturn]] void fail(const std::string& where, const boost::system::error_code& ec) {
-  throw listen_error("cannot listen on " + where + ": " + ec.message());
+[[noreturn]] void fail(const std::string& where, const std::string& why) {
+  throw listen_error("cannot listen on " + where + ": " + why);
 }
 
+using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+
 // Returns false (with `ec`) instead of throwing, so the caller can fall back.
-bool try_listen(tcp::acceptor& acceptor, const tcp::endpoint& ep, boost::system::error_code& ec) {
+bool try_listen(tcp::acceptor& acceptor, const tcp::endpoint& ep, const server_config& config,
+                boost::system::error_code& ec) {
   acceptor.open(ep.protocol(), ec);
   if (ec) return false;
   if (ep.address().is_v6() && ep.address().is_unspecified()) {
     acceptor.set_option(asio::ip::v6_only(false), ec);  // also take IPv4 clients
   }
   acceptor.set_option(tcp::acceptor::reuse_address(true), ec);  // restart while in TIME_WAIT
+  if (!ec && config.reuse_port) acceptor.set_option(reuse_port(true), ec);
   if (!ec) acceptor.bind(ep, ec);
-  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (!ec) acceptor.listen(static_cast<int>(config.backlog), ec);
   if (ec) {
     boost::system::error_code ignored;
     acceptor.close(ignored);
     return false;
   }
   return true;
+}
+
+// What the kernel makes of a longer backlog: it cuts it to somaxconn. At
+// debug level: the default is often above it, which is no news.
+void say_if_backlog_capped(unsigned backlog) {
+  if (!spdlog::should_log(spdlog::level::debug)) return;
+  std::ifstream f("/proc/sys/net/core/somaxconn");
+  unsigned somaxconn = 0;
+  if (f >> somaxconn && somaxconn < backlog) {
+    spdlog::debug("--backlog {}: the kernel caps it at {} (net.core.somaxconn)", backlog,
+                  somaxconn);
+  }
+}
+
+// TCP keepalive: probes after `seconds` of silence, then every third of
+// that, three times: a dead peer is found after about twice `seconds`.
+void set_keepalive(tcp_stream& socket, unsigned seconds) {
+  const int fd = socket.native_handle();
+  const int on = 1, idle = static_cast<int>(seconds),
+            interval = std::max(1, static_cast<int>(seconds / 3)), count = 3;
+  ::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
+  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
 }
 
 bool out_of_descriptors(const boost::system::error_code& ec) {
@@ -71,7 +108,7 @@ void turn_away(Socket& socket, std::size_t max_connections, turned_away_log& log
   boost::system::error_code ec;
   socket.non_blocking(true, ec);
   socket.write_some(asio::buffer(busy), ec);
-  socket.shutdown(tcp::socket::shutdown_send, ec);
+  socket.shutdown(Socket::shutdown_send, ec);
   std::array<char, 4096> sink;
   while (!ec) socket.read_some(asio::buffer(sink), ec);
   socket.close(ec);
@@ -87,33 +124,135 @@ void turn_away(Socket& socket, std::size_t max_connections, turned_away_log& log
 
 }  // namespace
 
-void open_listener(tcp::acceptor& acceptor, const server_config& config) {
+listener::listener(const listen_address& where, const server_config& config,
+                   asio::io_context& context, asio::ssl::context* tls)
+    : where_(where), config_(config), tls_(tls) {
+  if (where_.kind == transport::unix_socket) {
+    open_unix(context);
+  } else {
+    open_tcp(context);
+  }
+}
+
+listener::~listener() {
+  close();
+  if (unix_inode_ != 0) {
+    struct stat st {};
+    if (::lstat(where_.path.c_str(), &st) == 0 && st.st_ino == unix_inode_) {
+      ::unlink(where_.path.c_str());
+    }
+  }
+}
+
+void listener::open_tcp(asio::io_context& context) {
+  tcp_.emplace(context);
   boost::system::error_code ec;
-  if (config.bind_address.empty()) {
-    const tcp::endpoint any6{asio::ip::address_v6::any(), config.port};
-    if (try_listen(acceptor, any6, ec)) return;
-    if (ec != asio::error::address_family_not_supported) fail(describe(any6), ec);
-    const tcp::endpoint any4{asio::ip::address_v4::any(), config.port};
-    if (!try_listen(acceptor, any4, ec)) fail(describe(any4), ec);
-    return;
+  tcp::endpoint bound;
+  const auto done = [&](const tcp::endpoint& ep) {
+    bound = tcp_->local_endpoint(ec);
+    port_ = bound.port();
+    name_ = describe_listener(where_.kind, describe(bound));
+    say_if_backlog_capped(config_.backlog);
+    (void)ep;
+  };
+  if (where_.host.empty()) {
+    const tcp::endpoint any6{asio::ip::address_v6::any(), where_.port};
+    if (try_listen(*tcp_, any6, config_, ec)) return done(any6);
+    if (ec != asio::error::address_family_not_supported) fail(describe(any6), ec.message());
+    const tcp::endpoint any4{asio::ip::address_v4::any(), where_.port};
+    if (!try_listen(*tcp_, any4, config_, ec)) fail(describe(any4), ec.message());
+    return done(any4);
   }
   // A literal address, or a name to resolve; the first that binds wins.
-  tcp::resolver resolver(acceptor.get_executor());
+  tcp::resolver resolver(context);
   const auto results =
-      resolver.resolve(config.bind_address, std::to_string(config.port),
+      resolver.resolve(where_.host, std::to_string(where_.port),
                        tcp::resolver::passive | tcp::resolver::numeric_service, ec);
-  if (ec) fail(config.bind_address + ":" + std::to_string(config.port), ec);
+  if (ec) fail(where_.host + ":" + std::to_string(where_.port), ec.message());
   tcp::endpoint last;
   for (const auto& entry : results) {
     last = entry.endpoint();
-    if (try_listen(acceptor, last, ec)) return;
+    if (try_listen(*tcp_, last, config_, ec)) return done(last);
   }
-  fail(describe(last), ec);
+  fail(describe(last), ec.message());
 }
 
-asio::awaitable<void> accept_connections(tcp::acceptor& acceptor,
-                                         std::span<const std::unique_ptr<worker>> workers) {
-  const server_config& config = workers[0]->config();
+void listener::open_unix(asio::io_context& context) {
+  const std::string& path = where_.path;
+  name_ = describe_listener(transport::unix_socket, path);
+  const std::string where = name_;
+  if (path.size() > max_unix_path) {
+    fail(where,
+         "the path is longer than a Unix socket's " + std::to_string(max_unix_path) + " bytes");
+  }
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) fail(where, "a file that is not a socket is in the way");
+    // A socket file: another server's, or left behind by one that died.
+    local::socket probe(context);
+    boost::system::error_code ec;
+    probe.connect(local::endpoint(path), ec);
+    if (!ec) fail(where, "another server is listening");
+    if (ec != asio::error::connection_refused && ec != asio::error::not_found &&
+        ec != boost::system::errc::no_such_file_or_directory) {
+      fail(where, ec.message());
+    }
+    spdlog::info("{}: replacing a stale socket file (nobody was listening)", where);
+    ::unlink(path.c_str());
+  }
+  unix_.emplace(context);
+  boost::system::error_code ec;
+  unix_->open(local(), ec);
+  if (ec) fail(where, ec.message());
+  // The file is made by bind() with the process's umask: narrow it first, so
+  // that the socket is never more open than asked, then set it exactly.
+  const mode_t old_mask = ::umask(static_cast<mode_t>(~config_.unix_mode & 0777));
+  unix_->bind(local::endpoint(path), ec);
+  ::umask(old_mask);
+  if (ec) fail(where, ec.message());
+  if (::lstat(path.c_str(), &st) == 0) unix_inode_ = st.st_ino;
+  if (::chmod(path.c_str(), static_cast<mode_t>(config_.unix_mode)) != 0) {
+    fail(where, std::string("cannot set its mode: ") + std::strerror(errno));
+  }
+  unix_->listen(static_cast<int>(config_.backlog), ec);
+  if (ec) fail(where, ec.message());
+}
+
+void listener::close() noexcept {
+  boost::system::error_code ignored;
+  if (tcp_) tcp_->close(ignored);
+  if (unix_) unix_->close(ignored);
+}
+
+asio::awaitable<void> listener::accept_connections(
+    std::span<const std::unique_ptr<worker>> workers) {
+  if (unix_) {
+    co_await accept_loop<local::acceptor, unix_stream>(
+        *unix_, workers,
+        [](unix_stream socket, worker& owner) { start_session(std::move(socket), owner); });
+  } else if (where_.kind == transport::tls) {
+    co_await accept_loop<tcp::acceptor, tcp_stream>(
+        *tcp_, workers, [this](tcp_stream socket, worker& owner) {
+          boost::system::error_code ec;
+          socket.set_option(tcp::no_delay(true), ec);
+          if (config_.keepalive_seconds != 0) set_keepalive(socket, config_.keepalive_seconds);
+          start_tls_session(std::move(socket), *tls_, owner);
+        });
+  } else {
+    co_await accept_loop<tcp::acceptor, tcp_stream>(
+        *tcp_, workers, [this](tcp_stream socket, worker& owner) {
+          boost::system::error_code ec;
+          socket.set_option(tcp::no_delay(true), ec);  // replies go out when written
+          if (config_.keepalive_seconds != 0) set_keepalive(socket, config_.keepalive_seconds);
+          start_session(std::move(socket), owner);
+        });
+  }
+}
+
+template <typename Acceptor, typename Socket, typename Start>
+asio::awaitable<void> listener::accept_loop(Acceptor& acceptor,
+                                            std::span<const std::unique_ptr<worker>> workers,
+                                            Start start) {
   const session_tracker& tracker = workers[0]->shared().tracker;
   asio::steady_timer backoff(acceptor.get_executor());
   std::size_t next = 0;
@@ -122,7 +261,7 @@ asio::awaitable<void> accept_connections(tcp::acceptor& acceptor,
   while (acceptor.is_open()) {
     worker& owner = *workers[next];
     // Accepted onto the owner's io_context, so the socket is its from the start.
-    tcp_stream socket(owner.context());
+    Socket socket(owner.context());
     auto [ec] = co_await acceptor.async_accept(socket, net::use_tuple);
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) break;
     if (ec) {
@@ -140,12 +279,18 @@ asio::awaitable<void> accept_connections(tcp::acceptor& acceptor,
     }
     if (starved) spdlog::info("accept: descriptors available again");
     starved = false;
-    if (tracker.live() >= config.max_connections) {
-      turn_away(socket, config.max_connections, turned_away);
+    if (tracker.live() >= config_.max_connections) {
+      if (where_.kind == transport::tls) {
+        // No ERROR frame can be said before a handshake: just a close.
+        boost::system::error_code ignored;
+        socket.close(ignored);
+        ++turned_away.count;
+      } else {
+        turn_away(socket, config_.max_connections, turned_away);
+      }
       continue;
     }
-    socket.set_option(tcp::no_delay(true), ec);  // replies go out when written
-    start_session(std::move(socket), owner);
+    start(std::move(socket), owner);
     next = (next + 1) % workers.size();
   }
 }

@@ -1,16 +1,27 @@
-// The acceptor: opening the listening socket (the lecture's socket,
-// setsockopt, bind, listen) and the accept loop that hands each connection to
-// a worker, round-robin, as its own co_spawned session coroutine.
+// A listener: one listening socket (the lecture's socket, setsockopt, bind,
+// listen) for TCP, TLS or a Unix socket, and its accept loop, which hands
+// each connection to the next worker, round-robin, as its own co_spawned
+// session coroutine.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
+#include <string>
 
 #include "failure.hpp"
+#include "listen_address.hpp"
 #include "server_config.hpp"
 #include "worker.hpp"
+
+namespace boost::asio::ssl {
+class context;
+}
 
 namespace server {
 
@@ -20,14 +31,45 @@ struct listen_error : cli::unavailable {
   using cli::unavailable::unavailable;
 };
 
-// Opens, binds and listens on `config.bind_address` and `config.port`: with
-// no address, IPv6 dual-stack "::", or "0.0.0.0" where IPv6 is unavailable.
-// Throws listen_error.
-void open_listener(boost::asio::ip::tcp::acceptor& acceptor, const server_config& config);
+class listener {
+ public:
+  // Opens, binds and listens on `where`; `tls` is the server's TLS context,
+  // needed by a tls:// listener. TCP with no host: IPv6 dual-stack "::", or
+  // "0.0.0.0" where IPv6 is unavailable. Throws listen_error.
+  listener(const listen_address& where, const server_config& config,
+           boost::asio::io_context& context, boost::asio::ssl::context* tls);
+  // Closes it; a Unix socket's file is removed, if it is still ours.
+  ~listener();
+  listener(const listener&) = delete;
+  listener& operator=(const listener&) = delete;
 
-// Accepts until the acceptor is closed, starting a session on the next
-// worker for each connection. Runs on the acceptor's worker.
-boost::asio::awaitable<void> accept_connections(boost::asio::ip::tcp::acceptor& acceptor,
-                                                std::span<const std::unique_ptr<worker>> workers);
+  transport kind() const noexcept { return where_.kind; }
+  // As printed in "listening on ...": 127.0.0.1:8080, tls://[::1]:8443,
+  // unix:/run/asio.sock; the real port when asked for 0.
+  const std::string& name() const noexcept { return name_; }
+  std::uint16_t port() const noexcept { return port_; }
+
+  // Accepts until close(), starting a session on the next worker for each
+  // connection. Runs on the io_context given above.
+  boost::asio::awaitable<void> accept_connections(std::span<const std::unique_ptr<worker>> workers);
+  void close() noexcept;
+
+ private:
+  template <typename Acceptor, typename Socket, typename Start>
+  boost::asio::awaitable<void> accept_loop(Acceptor& acceptor,
+                                           std::span<const std::unique_ptr<worker>> workers,
+                                           Start start);
+  void open_tcp(boost::asio::io_context& context);
+  void open_unix(boost::asio::io_context& context);
+
+  listen_address where_;
+  const server_config& config_;
+  boost::asio::ssl::context* tls_;
+  std::optional<boost::asio::ip::tcp::acceptor> tcp_;
+  std::optional<boost::asio::local::stream_protocol::acceptor> unix_;
+  std::string name_;
+  std::uint16_t port_ = 0;
+  unsigned long unix_inode_ = 0;  // the socket file we made, so that only it is removed
+};
 
 }  // namespace server

@@ -7,7 +7,6 @@
 #include <csignal>
 #include <cstdio>
 #include <exception>
-#include <sstream>
 
 #include "exit_codes.hpp"
 #include "failure.hpp"
@@ -40,11 +39,9 @@ int main(int argc, char* argv[]) {
   int status = cli::exit_code::ok;
   try {
     server::server srv(config);
-    const auto endpoint = srv.listen();
     // Printed whatever the log level: scripts and tests read the port here.
-    std::ostringstream where;
-    where << endpoint;  // [::]:8080 for IPv6, 127.0.0.1:8080 for IPv4
-    std::printf("listening on %s\n", where.str().c_str());
+    // [::]:8080 for IPv6, 127.0.0.1:8080 for IPv4, tls://..., unix:PATH.
+    for (const auto& l : srv.listen()) std::printf("listening on %s\n", l.name.c_str());
     std::fflush(stdout);
     ::getrlimit(RLIMIT_NOFILE, &files);
     spdlog::info(

@@ -4,11 +4,13 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <csignal>
 
 #include "exit_codes.hpp"
 #include "failure.hpp"
 #include "listener.hpp"
+#include "tls_context.hpp"
 
 namespace server {
 
@@ -30,8 +32,7 @@ server::server(server_config config)
         }
         return w;
       }()),
-      acceptor_(workers_[0]->context()),
-      drain_timer_(workers_[0]->context()) {
+      drain_timer_(std::in_place, workers_[0]->context()) {
   if (config_.handle_signals) signals_.emplace(workers_[0]->context(), SIGINT, SIGTERM, SIGHUP);
 }
 
@@ -41,15 +42,29 @@ server::~server() {
     w->context().stop();
     w->join();
   }
+  listeners_.clear();
+  signals_.reset();
+  drain_timer_.reset();
+  for (auto& w : workers_) w.reset();  // worker 0 first
 }
 
-asio::ip::tcp::endpoint server::listen() {
-  open_listener(acceptor_, config_);
-  return acceptor_.local_endpoint();
+std::vector<server::listening> server::listen() {
+  std::vector<listen_address> where = config_.listeners;
+  if (where.empty()) where.push_back({transport::tcp, config_.bind_address, config_.port, {}});
+  for (const auto& w : where) {
+    if (w.kind == transport::tls && !tls_) tls_ = make_tls_context(config_.tls);
+  }
+  std::vector<listening> opened;
+  for (const auto& w : where) {
+    listeners_.push_back(
+        std::make_unique<listener>(w, config_, workers_[0]->context(), tls_.get()));
+    opened.push_back({w.kind, listeners_.back()->name(), listeners_.back()->port()});
+  }
+  return opened;
 }
 
 int server::run() {
-  spawn_listener();
+  spawn_listeners();
   for (std::size_t i = 1; i < workers_.size(); ++i) workers_[i]->start_thread();
   workers_[0]->run();
   for (auto& w : workers_) w->join();
@@ -57,18 +72,20 @@ int server::run() {
 }
 
 void server::start() {
-  spawn_listener();
+  spawn_listeners();
   for (auto& w : workers_) w->start_thread();
 }
 
-void server::spawn_listener() {
+void server::spawn_listeners() {
   if (signals_) wait_for_signal();
-  // The accept loop ends when the acceptor closes. If it ends any other way
+  // An accept loop ends when its listener closes. If one ends any other way
   // the server could no longer take connections, so it stops, loudly.
-  asio::co_spawn(workers_[0]->context(), accept_connections(acceptor_, workers_),
-                 [this](std::exception_ptr e) {
-                   if (e) fail(e, "the accept loop");
-                 });
+  for (auto& l : listeners_) {
+    asio::co_spawn(workers_[0]->context(), l->accept_connections(workers_),
+                   [this](std::exception_ptr e) {
+                     if (e) fail(e, "the accept loop");
+                   });
+  }
 }
 
 void server::stop() {
@@ -122,13 +139,12 @@ void server::wait_for_signal() {
 void server::begin_drain() {
   if (draining_) return;
   draining_ = true;
-  boost::system::error_code ignored;
-  acceptor_.close(ignored);
+  for (auto& l : listeners_) l->close();
   for (auto& w : workers_) {
     asio::post(w->context(), [w = w.get()] { w->begin_drain(); });
   }
-  drain_timer_.expires_after(config_.drain_timeout);
-  drain_timer_.async_wait([this](boost::system::error_code ec) {
+  drain_timer_->expires_after(config_.drain_timeout);
+  drain_timer_->async_wait([this](boost::system::error_code ec) {
     if (ec || drained_) return;
     spdlog::warn("drain timeout: closing {} connection(s) still open", shared_.tracker.live());
     force_close_all();
@@ -141,7 +157,7 @@ void server::finish_drain() {
   drained_ = true;
   // With the timer and the signal wait gone, every io_context runs out of
   // work and run() returns.
-  drain_timer_.cancel();
+  drain_timer_->cancel();
   if (signals_) signals_->cancel();
 }
 

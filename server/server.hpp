@@ -10,20 +10,27 @@
 #pragma once
 
 #include <atomic>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
 #include <exception>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
+#include "listen_address.hpp"
 #include "server_config.hpp"
 #include "worker.hpp"
 
+namespace boost::asio::ssl {
+class context;
+}
+
 namespace server {
+
+class listener;
 
 class server {
  public:
@@ -32,9 +39,16 @@ class server {
   server(const server&) = delete;
   server& operator=(const server&) = delete;
 
-  // Binds and listens; returns the endpoint, with the real port when asked
-  // for port 0. Throws listen_error ("cannot listen on ...").
-  boost::asio::ip::tcp::endpoint listen();
+  struct listening {
+    transport kind;
+    std::string name;  // as in "listening on NAME": 127.0.0.1:8080, tls://..., unix:PATH
+    std::uint16_t port;
+  };
+  // Opens every listener (--listen, or the one TCP listener of --bind and
+  // --port), with the real port when asked for port 0. Throws listen_error
+  // ("cannot listen on ...") or, for TLS settings that cannot be loaded,
+  // cli::failure.
+  std::vector<listening> listen();
 
   // Serves until shut down: worker 0 on the calling thread, the others on
   // threads of their own. Returns the exit status: 0 after a drain, 70 after
@@ -62,7 +76,7 @@ class server {
   std::size_t live_connections() const noexcept { return shared_.tracker.live(); }
 
  private:
-  void spawn_listener();
+  void spawn_listeners();
   void wait_for_signal();
   void begin_drain();   // on worker 0
   void finish_drain();  // on worker 0
@@ -71,17 +85,20 @@ class server {
   void fail(std::exception_ptr e, std::string_view where) noexcept;
 
   // Declared in the order of their lifetimes (members are destroyed in
-  // reverse): what sessions touch, the config and the shared state, outlives
-  // the workers, whose io_contexts destroy the sessions still in them; the
-  // acceptor, the signals and the drain timer, bound to worker 0's
-  // io_context, go before it.
+  // reverse): what sessions touch, the config, the TLS context and the
+  // shared state, outlives the workers, whose io_contexts destroy the
+  // sessions still in them. The destructor ends the rest in an order of its
+  // own: the listeners, the signals and the drain timer, bound to worker 0's
+  // io_context, go before it, and worker 0 before the others, since its
+  // accept loops hold sockets bound to theirs.
   server_config config_;
   std::atomic<bool> destroying_{false};
+  std::unique_ptr<boost::asio::ssl::context> tls_;
   shared_state shared_;
   std::vector<std::unique_ptr<worker>> workers_;
-  boost::asio::ip::tcp::acceptor acceptor_;
+  std::vector<std::unique_ptr<listener>> listeners_;
   std::optional<boost::asio::signal_set> signals_;
-  boost::asio::steady_timer drain_timer_;
+  std::optional<boost::asio::steady_timer> drain_timer_;
   std::atomic<std::size_t> force_closed_{0};  // added to by every worker
   std::atomic<int> status_{0};
   // Worker 0's thread only:

@@ -6,7 +6,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
+#include "listen_address.hpp"
 #include "protocol.hpp"
 
 namespace server {
@@ -17,11 +19,29 @@ enum class service_mode : std::uint8_t {
   echo,      // every byte back as it came (RFC 862), for measuring against any echo server
 };
 
+// For tls:// listeners.
+struct tls_settings {
+  std::string cert_file;       // PEM, the server's certificate then the chain
+  std::string key_file;        // PEM
+  std::string client_ca_file;  // PEM; set: clients must present a certificate it signed
+  std::string min_version = "1.3";
+};
+
 struct server_config {
+  // --listen, in order. Empty: one TCP listener on bind_address and port.
+  std::vector<listen_address> listeners;
   // Empty: every interface, IPv6 dual-stack ("::"), or IPv4 ("0.0.0.0") where
   // the machine has no IPv6.
   std::string bind_address;
   std::uint16_t port = 8080;
+  tls_settings tls;
+  unsigned unix_mode = 0660;  // a Unix socket file's permissions
+  // The listen queue's length; the kernel caps it at net.core.somaxconn.
+  unsigned backlog = 4096;
+  bool reuse_port = false;  // SO_REUSEPORT: several servers share one port
+  // > 0: TCP keepalive probes after this many idle seconds (a dead peer is
+  // found in about twice that).
+  unsigned keepalive_seconds = 0;
   unsigned threads = 1;
   std::uint32_t max_frame = proto::default_max_payload;
   std::string greeting{proto::default_greeting};

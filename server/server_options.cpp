@@ -1,6 +1,8 @@
 #include "server_options.hpp"
 
+#include <algorithm>
 #include <boost/program_options.hpp>
+#include <charconv>
 #include <iostream>
 #include <thread>
 
@@ -33,14 +35,18 @@ parse_result parse_command_line(int argc, const char* const argv[]) {
                 handshake = seconds_of(c.handshake_timeout), write = seconds_of(c.write_timeout),
                 frame = seconds_of(c.frame_timeout);
   std::string mode = "protocol";
+  std::vector<std::string> listen_urls;
+  std::string unix_mode = "0660";
+  cli::count backlog{c.backlog}, keepalive{c.keepalive_seconds};
 
   po::options_description desc(
       "Usage: asio_server [OPTIONS]\n"
       "\n"
-      "Serves the asio_server protocol (shared/PROTOCOL.md) over TCP: HELLO, MESSAGE,\n"
-      "ECHO and PING, pipelined, each answered by request id. A peer whose first byte\n"
-      "is not the protocol's magic (0xA5) is served as plain bytes, like the lecture's\n"
-      "server: its first chunk gets \"Hello (server)!\", every later one \"Received\".\n"
+      "Serves the asio_server protocol (shared/PROTOCOL.md) over TCP, TLS or a Unix\n"
+      "socket: HELLO, MESSAGE, ECHO and PING, pipelined, each answered by request id.\n"
+      "A peer whose first byte is not the protocol's magic (0xA5) is served as plain\n"
+      "bytes, like the lecture's server: its first chunk gets \"Hello (server)!\",\n"
+      "every later one \"Received\".\n"
       "\n"
       "Durations are seconds (2.5) or carry a unit (500ms, 30s, 5m, 1h); sizes are\n"
       "bytes, or carry K, M or G (powers of 1024).\n"
@@ -56,6 +62,31 @@ parse_result parse_command_line(int argc, const char* const argv[]) {
     ("bind,b", po::value(&c.bind_address)->value_name("ADDRESS"),
      "address or host name to listen on (default: every interface, IPv6 and\n"
      "IPv4 on one socket, or IPv4 only where the machine has no IPv6)")
+    ("listen", po::value(&listen_urls)->composing()->value_name("URL"),
+     "where to listen, repeatable: tcp://HOST:PORT, tls://HOST:PORT or\n"
+     "unix:PATH (IPv6 hosts in brackets, tcp://[::1]:8080; * for every\n"
+     "interface). Without it, one TCP listener on --bind and --port.")
+    ("tls-cert", po::value(&c.tls.cert_file)->value_name("FILE"),
+     "for tls:// listeners: the server's certificate, then its chain (PEM)")
+    ("tls-key", po::value(&c.tls.key_file)->value_name("FILE"),
+     "for tls:// listeners: the certificate's private key (PEM)")
+    ("tls-client-ca", po::value(&c.tls.client_ca_file)->value_name("FILE"),
+     "require every TLS client to present a certificate signed by this CA\n"
+     "(PEM): mutual TLS")
+    ("tls-min-version", po::value(&c.tls.min_version)->default_value(c.tls.min_version)->value_name("VERSION"),
+     "1.3 (TLS 1.3 only), or 1.2 to also accept TLS 1.2 clients")
+    ("unix-mode", po::value(&unix_mode)->default_value(unix_mode)->value_name("OCTAL"),
+     "permissions of a unix: listener's socket file: who may connect")
+    ("backlog", po::value(&backlog)->default_value(backlog)->value_name("N"),
+     "length of each listener's queue of connections not yet accepted; the\n"
+     "kernel caps it at net.core.somaxconn")
+    ("reuse-port", po::bool_switch(&c.reuse_port),
+     "SO_REUSEPORT on TCP and TLS listeners: several server processes can\n"
+     "listen on one port, and the kernel spreads connections over them")
+    ("keepalive", po::value(&keepalive)->default_value(keepalive)->value_name("SECONDS"),
+     "TCP keepalive: probe a connection silent for this long, then every\n"
+     "third of it, three times, so that a vanished peer is found in about\n"
+     "twice SECONDS; 0 turns it off")
     ("threads,t", po::value(&threads)->default_value(threads)->value_name("N"),
      "I/O threads, 1 to 1024, each with its own event loop; connections are\n"
      "spread over them round-robin (default: the number of cores)")
@@ -105,9 +136,14 @@ parse_result parse_command_line(int argc, const char* const argv[]) {
           "Signals: SIGINT or SIGTERM drains and exits 0 (a second one closes what is\n"
           "left at once); SIGHUP is logged and ignored.\n"
           "\n"
+          "Examples:\n"
+          "  asio_server --port 8080\n"
+          "  asio_server --listen tcp://127.0.0.1:8080 --listen unix:/tmp/asio.sock\n"
+          "  asio_server --listen tls://[::]:8443 --tls-cert cert.pem --tls-key key.pem\n"
+          "\n"
           "Exit status: 0 after a clean shutdown (SIGINT or SIGTERM), 64 for a bad\n"
-          "command line, 69 when the address cannot be listened on, 70 on an\n"
-          "internal error.\n")) {
+          "command line or TLS files that cannot be loaded, 69 when an address cannot\n"
+          "be listened on, 70 on an internal error.\n")) {
     return {std::nullopt, *stop};
   }
   constexpr double ms = 0.001;
@@ -126,7 +162,38 @@ parse_result parse_command_line(int argc, const char* const argv[]) {
       .check("--drain-timeout", drain, ms, cli::max_seconds)
       .require(mode == "protocol" || mode == "echo", "--mode must be protocol or echo")
       .require(is_log_level(o.log_level), "--log-level must be one of " + std::string(log_levels));
+  // The listeners, and what each needs.
+  for (const auto& url : listen_urls) {
+    std::string problem;
+    const auto where = parse_listen_address(url, problem);
+    checks.require(where.has_value(), "--listen " + url + ": " + problem);
+    if (where) c.listeners.push_back(*where);
+  }
+  const bool any_tls = std::any_of(c.listeners.begin(), c.listeners.end(),
+                                   [](const auto& l) { return l.kind == transport::tls; });
+  const bool tls_options = vm.count("tls-cert") || vm.count("tls-key") ||
+                           vm.count("tls-client-ca") || !vm["tls-min-version"].defaulted();
+  unsigned mode_bits = 0;
+  const auto [mode_end, mode_ec] =
+      std::from_chars(unix_mode.data(), unix_mode.data() + unix_mode.size(), mode_bits, 8);
+  checks
+      .require(c.listeners.empty() || (vm["port"].defaulted() && !vm.count("bind")),
+               "--port and --bind make the one listener when there is no --listen; with "
+               "--listen, add tcp://HOST:PORT to it instead")
+      .require(!any_tls || (!c.tls.cert_file.empty() && !c.tls.key_file.empty()),
+               "a tls:// listener needs --tls-cert and --tls-key")
+      .require(any_tls || !tls_options, "--tls-* options need a tls:// --listen")
+      .require(c.tls.min_version == "1.2" || c.tls.min_version == "1.3",
+               "--tls-min-version must be 1.2 or 1.3")
+      .require(!unix_mode.empty() && mode_ec == std::errc() &&
+                   mode_end == unix_mode.data() + unix_mode.size() && mode_bits <= 0777,
+               "--unix-mode must be octal permissions from 0 to 0777, such as 0660")
+      .check("--backlog", backlog, 1, 65535)
+      .check("--keepalive", keepalive, 0, 32767);
   if (checks.problem()) return {std::nullopt, cli::usage_error(program, *checks.problem())};
+  c.unix_mode = mode_bits;
+  c.backlog = static_cast<unsigned>(backlog.value);
+  c.keepalive_seconds = static_cast<unsigned>(keepalive.value);
 
   c.port = static_cast<std::uint16_t>(port.value);
   c.threads = static_cast<unsigned>(threads.value);

@@ -32,17 +32,15 @@
 // by all its sessions because nothing awaits between reading into them and
 // writing from them.
 //
-// The session is a template over its stream, so that the transports still to
-// come are served by this same coroutine; plain TCP is instantiated in
-// session.cpp and pays for nothing else. A stream needs what
-// basic_stream_socket has: async_wait, async_read_some, async_write_some,
-// read_some and write_some on a non-blocking socket, non_blocking, shutdown,
-// cancel, close, is_open, remote_endpoint, native_handle.
+// The session is a template over its stream (streams.hpp), so that every
+// transport is served by this same coroutine and engine: plain TCP and Unix
+// sockets are instantiated in session.cpp, TLS in tls_session.cpp, and
+// plain TCP pays for nothing the others need. A TLS session begins with its
+// handshake, reads into its own buffer always and queues its replies before
+// writing them (TLS does its I/O by completion), and says close_notify in
+// its goodbye; the rest is the same code.
 #pragma once
 
-#include <boost/asio/awaitable.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -50,16 +48,10 @@
 #include "protocol_engine.hpp"
 #include "session_buffers.hpp"
 #include "session_state.hpp"
+#include "streams.hpp"
 #include "worker.hpp"
 
 namespace server {
-
-// Sockets and coroutines bound to an io_context's own executor: smaller
-// than with the type-erased any_io_executor, which every connection pays.
-using executor = boost::asio::io_context::executor_type;
-template <typename T>
-using task = boost::asio::awaitable<T, executor>;
-using tcp_stream = boost::asio::basic_stream_socket<boost::asio::ip::tcp, executor>;
 
 // Serves `stream` on `owner`'s thread, in a coroutine of its own, until the
 // connection ends. Called on the acceptor's thread.
@@ -89,6 +81,8 @@ class session final : public worker_session {
   // The steps of run(). Only the task<> ones await; the coroutine's frame,
   // which every idle connection keeps, holds little more than its loop.
   void begin();
+  // TLS: the handshake, under the greeting's deadline. Plain: nothing.
+  task<void> handshake();
   // Before every wait: whether to stop (and why, in ending_), to wait for
   // memory, or to read.
   read_kind next_read();
@@ -120,7 +114,7 @@ class session final : public worker_session {
 
   Stream stream_;
   worker& owner_;
-  boost::asio::ip::tcp::endpoint peer_;
+  peer_name peer_;
   protocol_engine engine_;
   session_state state_;
   session_buffers buffers_;
@@ -132,5 +126,7 @@ class session final : public worker_session {
 
 extern template class session<tcp_stream>;
 extern template void start_session<tcp_stream>(tcp_stream, worker&);
+extern template class session<unix_stream>;
+extern template void start_session<unix_stream>(unix_stream, worker&);
 
 }  // namespace server

@@ -10,7 +10,8 @@ void session_buffers::before_read(steady_clock::time_point now) {
   // within the budget; otherwise the connection reads as a quiet one.
   const bool must_grow = in.capacity() - in.size() < busy_read_;
   if (should_cool_down(now, tight) ||
-      (busy_ && must_grow && !budget_->fits(std::max<std::size_t>(busy_read_, in.capacity())))) {
+      (busy_ && !always_busy_ && must_grow &&
+       !budget_->fits(std::max<std::size_t>(busy_read_, in.capacity())))) {
     cool_down();
   }
 }
@@ -65,7 +66,7 @@ void session_buffers::replies_sent() {
 }
 
 void session_buffers::cool_down() {
-  busy_ = false;
+  busy_ = always_busy_;
   busy_streak_ = 0;
   busy_read_ = min_busy_read;
   in.shrink_to_fit();  // keeps the start of a frame, if any, at its size
@@ -75,7 +76,7 @@ void session_buffers::cool_down() {
 void session_buffers::clear() {
   // Not busy any more either: the watchdog must not interrupt a goodbye's
   // linger to cool a buffer down that is gone.
-  busy_ = false;
+  busy_ = always_busy_;
   busy_streak_ = 0;
   busy_read_ = min_busy_read;
   in.consume(in.size());

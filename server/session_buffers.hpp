@@ -37,7 +37,10 @@ class session_buffers {
   static constexpr std::uint8_t reads_to_get_busy = 4;
   static constexpr std::chrono::seconds cool_down_after{1};
 
-  explicit session_buffers(memory_budget& budget) noexcept : budget_(&budget) {}
+  // `always_busy`: reads always go into the connection's own buffer, which
+  // is never given back while it lives (TLS, see streams.hpp).
+  session_buffers(memory_budget& budget, bool always_busy) noexcept
+      : budget_(&budget), always_busy_(always_busy), busy_(always_busy) {}
   ~session_buffers() { budget_->release(charged_); }
   session_buffers(const session_buffers&) = delete;
   session_buffers& operator=(const session_buffers&) = delete;
@@ -58,7 +61,7 @@ class session_buffers {
   }
   // Whether the watchdog should interrupt a busy read so that it cools down.
   bool should_cool_down(steady_clock::time_point now, bool tight) const noexcept {
-    return busy_ && (tight || now - last_read_ >= cool_down_after);
+    return busy_ && !always_busy_ && (tight || now - last_read_ >= cool_down_after);
   }
   steady_clock::time_point cool_down_at() const noexcept { return last_read_ + cool_down_after; }
 
@@ -88,7 +91,8 @@ class session_buffers {
   steady_clock::time_point last_read_{};
   std::uint32_t busy_read_ = min_busy_read;
   std::uint8_t busy_streak_ = 0;
-  bool busy_ = false;
+  bool always_busy_;
+  bool busy_;
 };
 
 }  // namespace server

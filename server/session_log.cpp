@@ -13,7 +13,7 @@ namespace {
 
 double seconds(std::chrono::milliseconds d) { return std::chrono::duration<double>(d).count(); }
 
-std::string who(const boost::asio::ip::tcp::endpoint& peer) { return peer.address().to_string(); }
+std::string who(const peer_name& peer) { return peer.text(); }
 
 }  // namespace
 
@@ -56,8 +56,9 @@ void log_end(end_reason why, const end_details& d) {
     case end_reason::peer_closed:
     case end_reason::shutdown:
     case end_reason::closed_by_server:
-    case end_reason::bad_frame:       // logged when it was found
-    case end_reason::internal_error:  // logged where it was caught
+    case end_reason::bad_frame:         // logged when it was found
+    case end_reason::handshake_failed:  // likewise
+    case end_reason::internal_error:    // logged where it was caught
       return;
     case end_reason::peer_closed_mid_frame:
       spdlog::info("{}: closed in the middle of a frame ({} of {} bytes received)", who(d.peer),

@@ -4,7 +4,6 @@
 // coroutine reads as the protocol.
 #pragma once
 
-#include <boost/asio/ip/tcp.hpp>
 #include <cstddef>
 #include <exception>
 
@@ -12,14 +11,14 @@
 #include "protocol_engine.hpp"
 #include "server_config.hpp"
 #include "session_state.hpp"
+#include "streams.hpp"
 
 namespace server {
 
 // The engine's events as log lines, for one feed of one connection.
 class request_log final : public engine_events {
  public:
-  request_log(const boost::asio::ip::tcp::endpoint& peer, log_limiter& limiter,
-              bool& warned_unknown) noexcept
+  request_log(const peer_name& peer, log_limiter& limiter, bool& warned_unknown) noexcept
       : peer_(peer), limiter_(limiter), warned_unknown_(warned_unknown) {}
 
   void greeted(std::string_view text) override;
@@ -28,13 +27,13 @@ class request_log final : public engine_events {
   void bad_frame(proto::decode_status why, std::size_t buffered) override;
 
  private:
-  const boost::asio::ip::tcp::endpoint& peer_;
+  const peer_name& peer_;
   log_limiter& limiter_;
   bool& warned_unknown_;
 };
 
 struct end_details {
-  const boost::asio::ip::tcp::endpoint& peer;
+  const peer_name& peer;
   const server_config& config;
   log_limiter& limiter;
   std::size_t frame_received = 0;  // bytes of an incomplete frame

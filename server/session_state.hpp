@@ -34,7 +34,8 @@ enum class end_reason : std::uint8_t {
   peer_closed,            // end of stream between requests: the normal end
   peer_closed_mid_frame,  // end of stream in the middle of a frame
   connection_lost,        // a reset or another network error
-  handshake_timeout,      // greeting expired
+  handshake_timeout,      // greeting expired (TLS: the handshake did not finish in time)
+  handshake_failed,       // TLS: the handshake failed (logged at info where it happened)
   idle_timeout,           // reading (or mid_frame, by the idle clock) expired: GOAWAY
   frame_timeout,          // mid_frame expired by the frame clock: GOAWAY
   write_timeout,          // writing expired

@@ -74,6 +74,6 @@ bool session<Stream>::took_some(steady_clock::time_point now) noexcept {
 template <typename Stream>
 std::uint32_t session<Stream>::unsent_in_kernel() noexcept {
   int unsent = 0;
-  if (::ioctl(stream_.native_handle(), SIOCOUTQ, &unsent) != 0 || unsent < 0) return 0;
+  if (::ioctl(lowest(stream_).native_handle(), SIOCOUTQ, &unsent) != 0 || unsent < 0) return 0;
   return static_cast<std::uint32_t>(unsent);
 }

@@ -112,7 +112,7 @@ BOOST_AUTO_TEST_CASE(an_allocation_failure_in_the_accept_loop_stops_the_server_w
   config.threads = 1;
   config.max_connections = 1;
   server::server srv(config);
-  const auto port = srv.listen().port();
+  const auto port = srv.listen().front().port;
   std::promise<int> status;
   std::thread worker0([&] { status.set_value(srv.run()); });
   auto ended = status.get_future();

@@ -193,10 +193,32 @@ BOOST_AUTO_TEST_SUITE(command_lines)
 BOOST_AUTO_TEST_CASE(help_explains_every_option_and_exits_0) {
   const auto s = test::run({server_bin, "--help"});
   BOOST_TEST(s.exit_code == 0);
-  for (const char* option : {"--port", "--bind", "--threads", "--max-frame", "--idle-timeout",
-                             "--drain-timeout", "--mode", "--greeting", "--log-level", "--version",
-                             "--max-connections", "--handshake-timeout", "--write-timeout",
-                             "--frame-timeout", "--max-buffered-bytes", "SIGHUP", "Exit status"}) {
+  for (const char* option : {"--port",
+                             "--bind",
+                             "--threads",
+                             "--max-frame",
+                             "--idle-timeout",
+                             "--drain-timeout",
+                             "--mode",
+                             "--greeting",
+                             "--log-level",
+                             "--version",
+                             "--max-connections",
+                             "--handshake-timeout",
+                             "--write-timeout",
+                             "--frame-timeout",
+                             "--max-buffered-bytes",
+                             "--listen",
+                             "--tls-cert",
+                             "--tls-key",
+                             "--tls-client-ca",
+                             "--tls-min-version",
+                             "--unix-mode",
+                             "--backlog",
+                             "--reuse-port",
+                             "--keepalive",
+                             "SIGHUP",
+                             "Exit status"}) {
     BOOST_TEST(contains(s.out, option), "server --help lacks " << option);
   }
   const auto c = test::run({client_bin, "--help"});
@@ -222,6 +244,11 @@ BOOST_AUTO_TEST_CASE(help_explains_every_option_and_exits_0) {
                              "--connect-per-request",
                              "--idle",
                              "--json",
+                             "--unix",
+                             "--tls",
+                             "--ca",
+                             "--cert",
+                             "--key",
                              "Exit status"}) {
     BOOST_TEST(contains(c.out, option), "client --help lacks " << option);
   }

@@ -162,7 +162,7 @@ BOOST_AUTO_TEST_CASE(a_server_destroyed_while_serving_closes_its_connections_saf
   {
     auto config = test::test_config();
     server::server srv(config);
-    const auto port = srv.listen().port();
+    const auto port = srv.listen().front().port;
     srv.start();
     for (int i = 0; i < 20; ++i) {
       peers.push_back(std::make_unique<blocking_peer>(port));

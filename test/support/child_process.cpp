@@ -46,7 +46,8 @@ child_process::child_process(std::vector<std::string> argv, std::string input,
   std::vector<char*> args;
   for (auto& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
-  const int rc = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ);
+  // posix_spawnp: a name without a slash (openssl, socat, ss) is looked up in PATH.
+  const int rc = posix_spawnp(&pid_, args[0], &actions, nullptr, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   ::close(in[0]);
   ::close(out[1]);

@@ -23,7 +23,7 @@ class test_server {
  public:
   explicit test_server(server::server_config config = test_config()) : server_(config) {
     spdlog::set_level(spdlog::level::warn);  // the lecture's lines would drown the test log
-    port_ = server_.listen().port();
+    port_ = server_.listen().front().port;
     thread_ = std::thread([this] { server_.run(); });
   }
   ~test_server() {

@@ -1,0 +1,368 @@
+// The session coroutine and its steps, for any stream; the map is in
+// session.hpp. Included by the files that instantiate it: session.cpp for
+// plain TCP and Unix sockets, tls_session.cpp for TLS. What a connection
+// holds is session_buffers.cpp; what it logs, session_log.cpp.
+#pragma once
+
+#include "session.hpp"
+
+#include <linux/sockios.h>
+#include <spdlog/spdlog.h>
+#include <sys/ioctl.h>
+
+#include <algorithm>
+#include <boost/asio/bind_allocator.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <memory>
+
+#include "asio_support.hpp"
+#include "session_log.hpp"
+
+namespace server {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+using net::tuple_op;
+
+template <typename Stream>
+void start_session(Stream stream, worker& owner) {
+  session_tracker::ticket counted(owner.shared().tracker);
+  // Set up on the owner's thread, not the acceptor's: a session's memory is
+  // allocated, and its state touched, only by the thread that serves it.
+  asio::post(owner.context(),
+             [stream = std::move(stream), &owner, counted = std::move(counted)]() mutable {
+               auto s = std::make_unique<session<Stream>>(std::move(stream), owner);
+               counted.hand_over();
+               auto& serving = *s;
+               // The handler owns the session, so it lives until run() has returned;
+               // it logs anything run() let escape, so that no failure is silent.
+               asio::co_spawn(owner.context(), serving.run(),
+                              [s = std::move(s)](std::exception_ptr e) { log_session_failure(e); });
+             });
+}
+
+template <typename Stream>
+session<Stream>::session(Stream stream, worker& owner)
+    : stream_(std::move(stream)),
+      owner_(owner),
+      engine_(owner.shared().engine),
+      state_(owner.shared().timeouts, steady_clock::now()),
+      buffers_(owner.shared().budget, !stream_traits<Stream>::readiness_io) {
+  peer_ = peer_of(stream_);
+}
+
+template <typename Stream>
+session<Stream>::~session() {
+  owner_.shared().tracker.closed();
+}
+
+template <typename Stream>
+task<void> session<Stream>::run() {
+  begin();
+  try {
+    if constexpr (stream_traits<Stream>::tls) co_await handshake();
+    // Until something ends it (session_state.hpp lists what can): wait for
+    // bytes, read them, answer every complete request, send the replies.
+    for (;;) {
+      const read_kind next = next_read();
+      if (next == read_kind::stop) break;
+      if (next == read_kind::throttled) {
+        co_await wait_for_memory();
+        continue;
+      }
+      auto [ec, n] = co_await next_bytes();
+      if (took(ec, n)) co_await send_rest();
+    }
+    co_await goodbye();
+  } catch (const std::exception& e) {
+    // Whatever this session left in its worker's scratch is not the next
+    // session's to send.
+    owner_.reply_scratch().clear();
+    ending_ = end_reason::internal_error;
+    spdlog::error("{}: session failed: {}", peer_.text(), e.what());
+  }
+  finish();
+}
+
+template <typename Stream>
+void session<Stream>::begin() {
+  owner_.attach(*this);
+  ++owner_.connections;
+  if (spdlog::should_log(spdlog::level::debug)) {
+    spdlog::debug("{}: connected{}", peer_.text(), peer_details(stream_));
+  }
+  error_code ignored;
+  lowest(stream_).non_blocking(true, ignored);  // reads and writes that would wait say so instead
+  owner_.watchdog().due(state_.deadline());
+}
+
+template <typename Stream>
+typename session<Stream>::read_kind session<Stream>::next_read() {
+  const auto now = steady_clock::now();
+  if (!ending_) ending_ = reason_to_stop(now);
+  if (ending_) return read_kind::stop;
+  // When the budget is used up, a connection holding more than a little
+  // stops being read until there is room.
+  buffers_.before_read(now);
+  if (buffers_.read_allowance() == 0) return read_kind::throttled;
+  if (state_.current() == phase::throttled) {
+    state_.unthrottled(now);
+    owner_.watchdog().due(state_.deadline());
+  }
+  return read_kind::read;
+}
+
+template <typename Stream>
+std::optional<end_reason> session<Stream>::reason_to_stop(steady_clock::time_point now) const {
+  if (!stream_.is_open()) return end_reason::closed_by_server;
+  if (owner_.draining()) return end_reason::shutdown;
+  if (state_.expired(now)) return state_.timeout_reason();
+  return std::nullopt;
+}
+
+namespace {
+
+// For the one operation an idle connection keeps pending, its wait for
+// readability: memory of exactly its size. Asio's per-thread cache would
+// hand it whatever block was freed last, often a larger accept operation's
+// (256 bytes where this needs 104), and every idle connection would keep it.
+template <typename T>
+struct exact_allocator {
+  using value_type = T;
+  exact_allocator() = default;
+  template <typename U>
+  exact_allocator(const exact_allocator<U>&) noexcept {}
+  T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T))); }
+  void deallocate(T* p, std::size_t) noexcept { ::operator delete(p); }
+  friend bool operator==(exact_allocator, exact_allocator) noexcept { return true; }
+};
+
+}  // namespace
+
+template <typename Stream>
+auto session<Stream>::next_bytes() {
+  waiting_ = waiting::to_read;
+  return asio::async_initiate<decltype(tuple_op), void(error_code, std::size_t)>(
+      [this](auto handler) {
+        if (buffers_.busy()) {
+          const auto space = buffers_.busy_space(pending_frame_size());
+          // Within what the budget allows now (only a connection that never
+          // cools down, a TLS one, can be busy while it is used up).
+          const std::size_t n = std::min(space.size(), buffers_.read_allowance());
+          stream_.async_read_some(asio::buffer(space.data(), n), std::move(handler));
+        } else if constexpr (stream_traits<Stream>::readiness_io) {
+          stream_.async_wait(
+              Stream::wait_read,
+              asio::bind_allocator(exact_allocator<void>(),
+                                   [h = std::move(handler)](error_code ec) mutable { h(ec, 0); }));
+        }
+      },
+      tuple_op);
+}
+
+template <typename Stream>
+bool session<Stream>::took(error_code ec, std::size_t n) {
+  waiting_ = waiting::nothing;
+  proto::bytes_view fresh;
+  if (!ec && buffers_.busy()) {
+    buffers_.busy_read(n);
+  } else if (!ec) {
+    // Asked now, not before the wait: the budget may have run short since.
+    n = read_now(buffers_.read_allowance(), ec);
+    fresh = owner_.read_scratch().first(n);
+  }
+  if (ec == asio::error::operation_aborted && stream_.is_open()) {
+    return false;  // interrupted: next_read() looks at why
+  }
+  if (ec) {
+    ending_ = read_failed(ec);
+    return false;
+  }
+  if (n == 0) return false;  // readable, but nothing after all
+  return answer(fresh);
+}
+
+template <typename Stream>
+std::size_t session<Stream>::read_now(std::size_t at_most, error_code& ec) {
+  // The socket is non-blocking: this takes what has arrived, or nothing.
+  const auto scratch = owner_.read_scratch().first(std::min(at_most, session_buffers::max_read));
+  const std::size_t n = lowest(stream_).read_some(asio::buffer(scratch.data(), scratch.size()), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) ec.clear();
+  return n;
+}
+
+template <typename Stream>
+end_reason session<Stream>::read_failed(const error_code& ec) const {
+  if (!stream_.is_open()) return end_reason::closed_by_server;
+  // A TLS peer that closes without close_notify after a complete frame ends
+  // as normally as a TCP one that closes.
+  if (!stream_traits<Stream>::clean_end(ec)) {
+    spdlog::debug("{}: read: {}", peer_.text(), ec.message());
+    return end_reason::connection_lost;
+  }
+  return buffers_.in.empty() ? end_reason::peer_closed : end_reason::peer_closed_mid_frame;
+}
+
+template <typename Stream>
+bool session<Stream>::answer(proto::bytes_view fresh) {
+  // From the read to the write nothing awaits, so the worker's scratch
+  // buffers are this session's alone. A busy connection's bytes are in
+  // `in` already; a quiet one's are in `fresh`, and join `in` only when the
+  // start of a frame is waiting there.
+  proto::frame_buffer& in = buffers_.in;
+  if (!fresh.empty() && !in.empty()) {
+    buffers_.keep(fresh, pending_frame_size());
+    fresh = {};
+  }
+  std::vector<std::byte>& replies = owner_.reply_scratch();
+  replies.clear();  // empty already, unless a session failed between its read and write
+  request_log log(peer_, owner_.warnings(), warned_unknown_);
+  const feed_result r = engine_.feed(fresh.empty() ? in.readable() : fresh, replies, log);
+  if (fresh.empty()) {
+    in.consume(r.consumed);
+  } else if (r.consumed < fresh.size()) {
+    buffers_.keep(fresh.subspan(r.consumed), r.next_frame_size);
+  }
+  owner_.requests += r.answered;
+  const auto now = steady_clock::now();
+  state_.read(now, r.answered != 0, !in.empty());
+  if (buffers_.after_read(now)) owner_.watchdog().due(buffers_.cool_down_at());
+  owner_.watchdog().due(state_.deadline());
+  // While connections hold memory the watchdog looks often, so that it can
+  // take it back promptly if the budget runs short.
+  if (!in.empty()) owner_.watchdog().due(now + watchdog::memory_look);
+  if (r.next == next_step::close_after_replies) ending_ = end_reason::bad_frame;
+  error_code ec;
+  if (send_now(ec)) return false;
+  if (ec) {
+    spdlog::debug("{}: write: {}", peer_.text(), ec.message());
+    ending_ = stream_.is_open() ? end_reason::connection_lost : end_reason::closed_by_server;
+    return false;
+  }
+  return true;
+}
+
+template <typename Stream>
+bool session<Stream>::send_now(error_code& ec) {
+  std::vector<std::byte>& replies = owner_.reply_scratch();
+  if constexpr (!stream_traits<Stream>::readiness_io) {
+    // Only an asynchronous write may take TLS records: queue them all.
+    if (replies.empty()) return true;
+    buffers_.queue_replies(replies);
+    replies.clear();
+    return false;
+  }
+  std::size_t sent = 0;
+  while (sent < replies.size()) {
+    sent +=
+        lowest(stream_).write_some(asio::buffer(replies.data() + sent, replies.size() - sent), ec);
+    if (ec) break;
+  }
+  const bool all = sent == replies.size();
+  if (!all && (ec == asio::error::would_block || ec == asio::error::try_again)) {
+    // The peer is behind: the rest waits in this session's own buffer, since
+    // the scratch is the next session's as soon as this one awaits.
+    ec.clear();
+    buffers_.queue_replies(proto::bytes_view(replies).subspan(sent));
+  }
+  replies.clear();
+  // One large reply (an ECHO of a large frame) must not leave the worker
+  // holding its size for good, outside the budget.
+  if (replies.capacity() > 4 * session_buffers::max_read) {
+    std::vector<std::byte>().swap(replies);
+    replies.reserve(session_buffers::max_read);
+  }
+  return all;
+}
+
+template <typename Stream>
+task<void> session<Stream>::send_rest() {
+  // Nothing is read meanwhile, so a peer that sends but never reads stops
+  // being read from; the write deadline, refreshed by every byte the peer
+  // takes, closes it if it takes none for --write-timeout.
+  state_.writing(steady_clock::now());
+  unsent_ = unsent_in_kernel();
+  owner_.watchdog().due(state_.deadline());
+  proto::frame_buffer& out = buffers_.out;
+  while (!out.empty()) {
+    const auto pending = out.readable();
+    waiting_ = waiting::to_write;
+    auto [ec, n] = co_await stream_.async_write_some(
+        asio::buffer(pending.data(), std::min(pending.size(), session_buffers::max_read)),
+        tuple_op);
+    waiting_ = waiting::nothing;
+    if (ec) {
+      if (!stream_.is_open()) {
+        ending_ = end_reason::closed_by_server;
+      } else if (ec == asio::error::operation_aborted) {
+        // The watchdog: no progress in time, or none while memory ran short.
+        ending_ = state_.expired(steady_clock::now()) ? end_reason::write_timeout
+                                                      : end_reason::over_budget_unread;
+      } else {
+        spdlog::debug("{}: write: {}", peer_.text(), ec.message());
+        ending_ = end_reason::connection_lost;
+      }
+      co_return;
+    }
+    out.consume(n);
+    state_.wrote(steady_clock::now());
+    unsent_ = unsent_in_kernel();
+  }
+  buffers_.replies_sent();
+  state_.written(steady_clock::now(), !buffers_.in.empty());
+  owner_.watchdog().due(state_.deadline());
+}
+
+template <typename Stream>
+task<void> session<Stream>::wait_for_memory() {
+  // Not read until there is room again. The watchdog looks while memory is
+  // held and interrupts this wait when there is room, or when the grace
+  // period is over and the frame is refused; it completes by itself only if
+  // the socket fails. No timer of its own: thousands may wait at once.
+  const auto now = steady_clock::now();
+  if (state_.current() != phase::throttled) {
+    state_.throttled(now);
+    owner_.watchdog().due(now + watchdog::memory_look);
+  }
+  waiting_ = waiting::for_memory;
+  auto [ec] = co_await lowest(stream_).async_wait(tcp_stream::wait_error, tuple_op);
+  waiting_ = waiting::nothing;
+  if (!ec) ending_ = end_reason::connection_lost;  // the socket has an error pending
+}
+
+template <typename Stream>
+task<void> session<Stream>::handshake() {
+  if constexpr (stream_traits<Stream>::tls) {
+    // Under the greeting's deadline (--handshake-timeout), like a plain
+    // connection's first byte.
+    waiting_ = waiting::to_read;
+    auto [ec] = co_await stream_.async_handshake(tuple_op);
+    waiting_ = waiting::nothing;
+    if (!ec) {
+      stream_.established = true;
+      co_return;
+    }
+    const auto now = steady_clock::now();
+    if (ec == asio::error::operation_aborted && stream_.is_open()) {
+      ending_ = reason_to_stop(now);
+      if (ending_ == end_reason::handshake_timeout) {
+        ending_ = end_reason::handshake_failed;  // said here, in TLS's words
+        spdlog::info("{}: TLS handshake not finished within {} s (--handshake-timeout), closing",
+                     peer_.text(),
+                     std::chrono::duration<double>(owner_.config().handshake_timeout).count());
+      }
+    } else if (!stream_.is_open()) {
+      ending_ = end_reason::closed_by_server;
+    } else {
+      ending_ = end_reason::handshake_failed;
+      spdlog::info("{}: TLS handshake failed: {}", peer_.text(), ec.message());
+    }
+  }
+  co_return;
+}
+
+#include "session_goodbye.ipp"
+#include "session_watch.ipp"
+
+}  // namespace server

@@ -1,0 +1,17 @@
+// The session coroutine instantiated for TLS, in a file of its own so that
+// only this file compiles the session with OpenSSL's headers.
+#include "tls_session.hpp"
+
+#include "session.ipp"
+#include "tls_stream.hpp"
+
+namespace server {
+
+void start_tls_session(tcp_stream socket, boost::asio::ssl::context& context, worker& owner) {
+  start_session(tls_stream(std::move(socket), context), owner);
+}
+
+template class session<tls_stream>;
+template void start_session<tls_stream>(tls_stream, worker&);
+
+}  // namespace server
