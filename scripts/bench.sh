@@ -8,6 +8,9 @@
 #             thread per connection
 #   redis     redis-server, PING driven by redis-benchmark: the anchor for a
 #             tuned single-threaded request/response server
+#   ours over a Unix socket and over TLS 1.3 (raw echo), and haproxy
+#             terminating TLS in front of ours over plain TCP (both pinned to
+#             the server's core, their CPU time added): the transports
 # with the same load generator (asio_client --bench), each server pinned to
 # one core and the load to the other. Every measurement runs on each server
 # in turn, REPS times over, and the median is reported, so that a drift of
@@ -30,7 +33,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 
-bench_packages=(redis-server redis-tools libbenchmark-dev python3 util-linux)
+bench_packages=(redis-server redis-tools libbenchmark-dev python3 util-linux haproxy openssl)
 missing=()
 for p in "${bench_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -66,9 +69,9 @@ fi
 pin_server=(taskset -c "$server_cpu")
 pin_load=(taskset -c "$load_cpu")
 
-declare -A pid port
+declare -A pid port extra_pid reach
 cleanup() {
-  for p in "${pid[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pid[@]}" "${extra_pid[@]}"; do kill "$p" 2>/dev/null || true; done
   if [[ -d $work/baseline ]]; then git worktree remove --force "$work/baseline" || true; fi
   rm -rf "$work"
 }
@@ -84,15 +87,27 @@ if [[ -n ${BASELINE-} ]]; then
 fi
 
 # start_server TARGET COMMAND...: starts it pinned to the server's core and
-# waits for "listening on HOST:PORT" (10 s at most).
+# waits for "listening on HOST:PORT" or "listening on unix:PATH" (10 s at
+# most). reach[TARGET] is how the load generator gets there.
 start_server() {
   local target=$1 log=$work/$1.log
   shift
   "${pin_server[@]}" "$@" >"$log" 2>&1 &
   pid[$target]=$!
   for _ in $(seq 100); do
-    port[$target]=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$log" | head -1)
-    [[ -n ${port[$target]} ]] && return 0
+    local line
+    line=$(grep -m1 '^listening on ' "$log" || true)
+    if [[ $line == "listening on unix:"* ]]; then
+      port[$target]=0
+      reach[$target]="--unix ${line#listening on unix:}"
+      return 0
+    fi
+    port[$target]=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' <<<"$line")
+    if [[ -n ${port[$target]} ]]; then
+      reach[$target]="--host 127.0.0.1 --port ${port[$target]}"
+      [[ $line == "listening on tls://"* ]] && reach[$target]+=" --tls --ca $certs/ca.pem"
+      return 0
+    fi
     sleep 0.1
   done
   echo "bench: $* did not start:" >&2
@@ -112,11 +127,61 @@ stop_servers() {
     wait "${pid[$target]}" 2>/dev/null || true
     unset "pid[$target]"
   done
+  for target in "${!extra_pid[@]}"; do
+    kill "${extra_pid[$target]}" 2>/dev/null || true
+    wait "${extra_pid[$target]}" 2>/dev/null || true
+    unset "extra_pid[$target]"
+  done
+}
+
+# start_haproxy TARGET BACKEND_PORT: haproxy terminating TLS 1.3 on a free
+# port, in front of the plain server on BACKEND_PORT, one thread, pinned to
+# the server's core. The backend's pid is extra_pid[TARGET]: its CPU time is
+# added to haproxy's.
+start_haproxy() {
+  local target=$1 backend=$2 cfg=$work/$1.cfg
+  local front
+  front=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  cat "$certs/server.pem" "$certs/server.key" >"$work/haproxy.pem"
+  cat >"$cfg" <<CFG
+global
+  nbthread 1
+  maxconn 20000
+  ssl-default-bind-options ssl-min-ver TLSv1.3 no-tls-tickets
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+frontend tls
+  bind 127.0.0.1:$front ssl crt $work/haproxy.pem
+  default_backend plain
+backend plain
+  server ours 127.0.0.1:$backend
+CFG
+  "${pin_server[@]}" haproxy -f "$cfg" -db >"$work/$target.log" 2>&1 &
+  pid[$target]=$!
+  port[$target]=$front
+  reach[$target]="--host 127.0.0.1 --port $front --tls --ca $certs/ca.pem"
+  for _ in $(seq 100); do
+    (echo >"/dev/tcp/127.0.0.1/$front") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "bench: haproxy did not start:" >&2
+  cat "$work/$target.log" >&2
+  exit 1
 }
 
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 # User and system CPU time of a process, in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# The server side's: a target's process, and its backend's if it has one.
+server_ticks() {
+  local t
+  t=$(cpu_ticks "${pid[$1]}")
+  if [[ -n ${extra_pid[$1]-} ]]; then t=$((t + $(cpu_ticks "${extra_pid[$1]}"))); fi
+  echo "$t"
+}
 
 # record TARGET SCENARIO JSON: one line of the results.
 record() {
@@ -130,12 +195,13 @@ load() {
   shift 2
   echo "  $target: $scenario" >&2
   local json cpu_before cpu_after started ended server=${pid[$target]}
-  cpu_before=$(cpu_ticks "$server")
+  cpu_before=$(server_ticks "$target")
   started=$(date +%s.%N)
-  json=$("${pin_load[@]}" "$bin/asio_client" --host 127.0.0.1 --port "${port[$target]}" --bench \
+  # shellcheck disable=SC2086 # reach holds several arguments
+  json=$("${pin_load[@]}" "$bin/asio_client" ${reach[$target]} --bench \
     --json --duration "$duration" --warmup "$warmup" "$@") || true
   ended=$(date +%s.%N)
-  cpu_after=$(cpu_ticks "$server")
+  cpu_after=$(server_ticks "$target")
   [[ -n $json ]] || json='{"errors": 1, "first_error": "no result"}'
   # The server's share of its core over the run: below 1, the load
   # generator, not the server, set the pace.
@@ -148,12 +214,14 @@ load() {
 idle() {
   local target=$1
   shift
-  echo "  $target: $idle_connections idle connections" >&2
+  echo "  $target: ${IDLE_COUNT:-$idle_connections} idle connections" >&2
   local before after json log=$work/idle.log server=${pid[$target]}
+  local connections=${IDLE_COUNT:-$idle_connections}
   sleep 0.5
   before=$(rss_kib "$server")
-  "${pin_load[@]}" "$bin/asio_client" --host 127.0.0.1 --port "${port[$target]}" --bench --json \
-    --idle -c "$idle_connections" --duration 3 "$@" >"$work/idle.json" 2>"$log" &
+  # shellcheck disable=SC2086 # reach holds several arguments
+  "${pin_load[@]}" "$bin/asio_client" ${reach[$target]} --bench --json \
+    --idle -c "$connections" --duration 3 "$@" >"$work/idle.json" 2>"$log" &
   local client=$!
   for _ in $(seq 600); do
     grep -q holding "$log" && break
@@ -242,10 +310,24 @@ if [[ ${1-} == --soak-only ]]; then
   exit
 fi
 
-raw_targets=(ours epoll threaded)
+certs=$work/certs
+bash test/transport/make_certs.sh "$certs" >/dev/null
+tls_options=(--tls-cert "$certs/server.pem" --tls-key "$certs/server.key")
+
+raw_targets=(ours epoll threaded ours-unix ours-tls haproxy-tls)
 echo "bench: raw echo, $reps x $duration s per measurement, server on CPU $server_cpu, load on CPU $load_cpu" >&2
 start_server ours "$bin/asio_server" --mode echo --threads 1 --log-level warn --bind 127.0.0.1 --port 0
 started ours
+start_server ours-unix "$bin/asio_server" --mode echo --threads 1 --log-level warn \
+  --listen "unix:$work/ours.sock"
+start_server ours-tls "$bin/asio_server" --mode echo --threads 1 --log-level warn \
+  --listen tls://127.0.0.1:0 "${tls_options[@]}"
+start_server haproxy-backend "$bin/asio_server" --mode echo --threads 1 --log-level warn \
+  --bind 127.0.0.1 --port 0
+extra_pid[haproxy-tls]=${pid[haproxy-backend]}
+backend_port=${port[haproxy-backend]}
+unset "pid[haproxy-backend]"
+start_haproxy haproxy-tls "$backend_port"
 start_server epoll "$bin/epoll_echo" 0
 started epoll
 start_server threaded "$bin/threaded_echo" 0
@@ -262,10 +344,19 @@ scenarios=(
   "10x4x16k -c 10 -d 4 -s 16384"
   "cpr4 --connect-per-request -c 4 -s 64"
 )
+# The transports run the rows they are compared on only.
+runs_scenario() {
+  case $1 in
+    ours-unix) [[ $2 == 1x1x64 || $2 == 50x16x64 ]] ;;
+    ours-tls | haproxy-tls) [[ $2 == 50x16x64 || $2 == 10x4x16k || $2 == cpr4 ]] ;;
+    *) true ;;
+  esac
+}
 for line in "${scenarios[@]}"; do
   read -r scenario args <<<"$line"
   for ((rep = 1; rep <= reps; ++rep)); do
     for target in "${raw_targets[@]}"; do
+      runs_scenario "$target" "$scenario" || continue
       # shellcheck disable=SC2086 # the arguments are meant to split
       load "$target" "$scenario" --raw $args
     done
@@ -290,6 +381,14 @@ start_server epoll "$bin/epoll_echo" 0
 idle epoll --raw
 start_server threaded "$bin/threaded_echo" 0
 idle threaded --raw
+stop_servers
+# TLS connections hold OpenSSL's state and a read buffer each: fewer of them.
+start_server ours-tls "$bin/asio_server" --mode echo --threads 1 --log-level warn \
+  --listen tls://127.0.0.1:0 "${tls_options[@]}"
+IDLE_COUNT=2000 idle ours-tls --raw
+start_server ours-unix "$bin/asio_server" --mode echo --threads 1 --log-level warn \
+  --listen "unix:$work/ours.sock"
+idle ours-unix --raw
 stop_servers
 
 echo "bench: the protocol against redis" >&2

@@ -267,11 +267,12 @@ bool session<Stream>::send_now(error_code& ec) {
     buffers_.queue_replies(proto::bytes_view(replies).subspan(sent));
   }
   replies.clear();
-  // One large reply (an ECHO of a large frame) must not leave the worker
-  // holding its size for good, outside the budget.
-  if (replies.capacity() > 4 * session_buffers::max_read) {
-    std::vector<std::byte>().swap(replies);
-    replies.reserve(session_buffers::max_read);
+  // A large reply (an ECHO of a large frame) must not leave the worker
+  // holding its size for good, outside the budget: the watchdog's next look
+  // gives it back (worker.cpp), not this, which would free and allocate it
+  // again for every large request.
+  if (replies.capacity() > worker::reply_scratch_keep) {
+    owner_.watchdog().due(steady_clock::now() + std::chrono::seconds(1));
   }
   return all;
 }

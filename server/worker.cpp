@@ -85,6 +85,10 @@ steady_clock::time_point worker::look_at_sessions(steady_clock::time_point now) 
   const bool tight = shared_.budget.tight();
   // After a flood of large frames is refused or done, give its memory back.
   if (shared_.budget.worth_trimming()) ::malloc_trim(0);
+  if (reply_scratch_.capacity() > reply_scratch_keep) {
+    std::vector<std::byte>().swap(reply_scratch_);
+    reply_scratch_.reserve(read_scratch_size);
+  }
   auto next = steady_clock::time_point::max();
   for (auto& s : sessions_) next = std::min(next, s.watch(now, tight));
   // While connections hold memory, look often enough to take it back

@@ -115,6 +115,9 @@ class worker {
   static constexpr std::size_t read_scratch_size = 64 * 1024;
   std::span<std::byte> read_scratch() noexcept { return {read_scratch_.get(), read_scratch_size}; }
   std::vector<std::byte>& reply_scratch() noexcept { return reply_scratch_; }
+  // Replies to one read grow the reply scratch past this only for large
+  // frames; the watchdog's next look gives such a size back.
+  static constexpr std::size_t reply_scratch_keep = 4 * read_scratch_size;
 
   // Totals kept by this worker's sessions; read them after run() returned.
   std::uint64_t connections = 0;

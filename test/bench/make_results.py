@@ -147,6 +147,48 @@ out.append(f"| 1 x 1 x 64 B ECHO latency p50 (ours only) | {num(o, ' us')} | | |
 o = per_connection("ours-protocol")
 out.append(f"| server RSS per idle connection, protocol mode | {num(o, ' B')} | | |")
 
+def held_by(target):
+    r = get(target, "idle")
+    return r.get("connections_held", 0) if r else 0
+
+
+if any(r["target"] in ("ours-unix", "ours-tls") for r in rows):
+    out.append("\n## Transports: Unix sockets and TLS 1.3\n")
+    out.append(
+        "Raw echo, `asio_server --mode echo --threads 1` over each transport, in the same runs "
+        "as the rows above. `haproxy + plain` is Debian's haproxy terminating TLS 1.3 (one "
+        "thread, no tickets) in front of the same server over plain TCP, both pinned to the "
+        "server's core; its CPU time is the two processes' together. Connect per request over "
+        "TLS is a full TLS 1.3 handshake (ECDSA P-256) per request.\n"
+    )
+    out.append("| load | transport: msg/s | per server CPU-second | plain TCP per CPU-second | transport / plain |")
+    out.append("|---|---|---|---|---|")
+    for target, scenario, name in [
+        ("ours-unix", "1x1x64", "Unix socket, 1 x 1 x 64 B"),
+        ("ours-unix", "50x16x64", "Unix socket, 50 x 16 x 64 B"),
+        ("ours-tls", "50x16x64", "TLS, 50 x 16 x 64 B"),
+        ("ours-tls", "10x4x16k", "TLS, 10 x 4 x 16 KiB (bulk)"),
+        ("ours-tls", "cpr4", "TLS, connect per request (handshakes/s)"),
+        ("haproxy-tls", "50x16x64", "haproxy + plain, 50 x 16 x 64 B"),
+        ("haproxy-tls", "10x4x16k", "haproxy + plain, 10 x 4 x 16 KiB"),
+        ("haproxy-tls", "cpr4", "haproxy + plain, connect per request"),
+    ]:
+        r, c, p = rate(target, scenario), per_cpu(target, scenario), per_cpu("ours", scenario)
+        out.append(f"| {name} | {num(r)} | {num(c)} | {num(p)} | {ratio(c, p)} |")
+    out.append("")
+    out.append("| | ours | other | ours / other |")
+    out.append("|---|---|---|---|")
+    for p in ["p50", "p99"]:
+        u, t = latency("ours-unix", "1x1x64", p), latency("ours", "1x1x64", p)
+        out.append(f"| 1 x 1 x 64 B latency {p}, Unix socket vs TCP | {num(u, ' us')} | {num(t, ' us')} | {ratio(u, t)} |")
+    for scenario, name in [("50x16x64", "50 x 16 x 64 B"), ("10x4x16k", "10 x 4 x 16 KiB"), ("cpr4", "connect per request")]:
+        a, b = per_cpu("ours-tls", scenario), per_cpu("haproxy-tls", scenario)
+        out.append(f"| TLS {name}, per server CPU-second: ours vs haproxy + plain | {num(a)} | {num(b)} | {ratio(a, b)} |")
+    for target, name in [("ours-unix", "Unix socket"), ("ours-tls", "TLS")]:
+        a, b = per_connection(target), per_connection("ours")
+        out.append(f"| RSS per idle connection, {name} ({held_by(target):,} held) vs TCP ({held:,}) | {num(a, ' B')} | {num(b, ' B')} | {ratio(a, b)} |")
+
+
 def start_rss(target):
     r = get(target, "start")
     return r.get("rss_start_kib") if r else None
