@@ -146,7 +146,7 @@ start_haproxy() {
   cat >"$cfg" <<CFG
 global
   nbthread 1
-  maxconn 20000
+  maxconn 4096
   ssl-default-bind-options ssl-min-ver TLSv1.3 no-tls-tickets
 defaults
   mode tcp

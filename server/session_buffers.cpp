@@ -68,7 +68,7 @@ void session_buffers::replies_sent() {
 void session_buffers::cool_down() {
   busy_ = always_busy_;
   busy_streak_ = 0;
-  busy_read_ = min_busy_read;
+  busy_read_ = always_busy_ ? first_always_busy_read : min_busy_read;
   in.shrink_to_fit();  // keeps the start of a frame, if any, at its size
   account();
 }
@@ -78,7 +78,7 @@ void session_buffers::clear() {
   // linger to cool a buffer down that is gone.
   busy_ = always_busy_;
   busy_streak_ = 0;
-  busy_read_ = min_busy_read;
+  busy_read_ = always_busy_ ? first_always_busy_read : min_busy_read;
   in.consume(in.size());
   in.release();
   out.consume(out.size());

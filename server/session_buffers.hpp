@@ -30,6 +30,10 @@ class session_buffers {
   static constexpr std::size_t max_read = 64 * 1024;
   // A busy connection's buffer starts here and doubles while reads fill it.
   static constexpr std::size_t min_busy_read = 16 * 1024;
+  // Where an always-busy (TLS) connection's buffer starts: it is held while
+  // the connection idles, so small, and doubles like any other when reads
+  // fill it.
+  static constexpr std::size_t first_always_busy_read = 4 * 1024;
   // What any connection may keep of a frame even when the budget is used
   // up, so that small requests split across reads are always served.
   static constexpr std::size_t small_holding = 4 * 1024;
@@ -40,7 +44,10 @@ class session_buffers {
   // `always_busy`: reads always go into the connection's own buffer, which
   // is never given back while it lives (TLS, see streams.hpp).
   session_buffers(memory_budget& budget, bool always_busy) noexcept
-      : budget_(&budget), always_busy_(always_busy), busy_(always_busy) {}
+      : budget_(&budget),
+        busy_read_(always_busy ? first_always_busy_read : min_busy_read),
+        always_busy_(always_busy),
+        busy_(always_busy) {}
   ~session_buffers() { budget_->release(charged_); }
   session_buffers(const session_buffers&) = delete;
   session_buffers& operator=(const session_buffers&) = delete;
@@ -89,7 +96,7 @@ class session_buffers {
   memory_budget* budget_;
   std::size_t charged_ = 0;
   steady_clock::time_point last_read_{};
-  std::uint32_t busy_read_ = min_busy_read;
+  std::uint32_t busy_read_;
   std::uint8_t busy_streak_ = 0;
   bool always_busy_;
   bool busy_;

@@ -63,6 +63,11 @@ std::unique_ptr<ssl::context> make_tls_context(const tls_settings& tls) {
   ::SSL_CTX_set_num_tickets(ctx, 0);
   // An idle connection gives its record buffers back to OpenSSL.
   ::SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+  // TLS 1.3's suites, AES-128-GCM first as in Mozilla's modern profile: as
+  // safe, and the cheapest per byte with AES instructions.
+  ::SSL_CTX_set_ciphersuites(
+      ctx, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256");
+  ::SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
 
   boost::system::error_code ec;
   check_readable("--tls-cert", tls.cert_file);
