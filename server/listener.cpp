@@ -96,18 +96,21 @@ struct turned_away_log {
   std::chrono::steady_clock::time_point last_report;
 };
 
-// Over --max-connections: ERROR 4 and a close, costing no session. What the
-// peer already sent is read first, so that the close is a FIN, not a reset
-// that could destroy the ERROR before the peer reads it.
+// Over --max-connections: ERROR 4 and a close, costing no session (over TLS
+// just the close: nothing can be said before a handshake). What the peer
+// already sent is read first, so that the close is a FIN, not a reset that
+// could destroy the ERROR before the peer reads it.
 template <typename Socket>
-void turn_away(Socket& socket, std::size_t max_connections, turned_away_log& log) {
-  std::vector<std::byte> busy;
-  proto::append_error(
-      busy, 0, proto::error_code::server_busy,
-      "server busy: " + std::to_string(max_connections) + " connections already; try again later");
+void turn_away(Socket& socket, std::size_t max_connections, bool say_busy, turned_away_log& log) {
   boost::system::error_code ec;
   socket.non_blocking(true, ec);
-  socket.write_some(asio::buffer(busy), ec);
+  if (say_busy) {
+    std::vector<std::byte> busy;
+    proto::append_error(busy, 0, proto::error_code::server_busy,
+                        "server busy: " + std::to_string(max_connections) +
+                            " connections already; try again later");
+    socket.write_some(asio::buffer(busy), ec);
+  }
   socket.shutdown(Socket::shutdown_send, ec);
   std::array<char, 4096> sink;
   while (!ec) socket.read_some(asio::buffer(sink), ec);
@@ -147,21 +150,20 @@ listener::~listener() {
 void listener::open_tcp(asio::io_context& context) {
   tcp_.emplace(context);
   boost::system::error_code ec;
-  tcp::endpoint bound;
-  const auto done = [&](const tcp::endpoint& ep) {
-    bound = tcp_->local_endpoint(ec);
-    port_ = bound.port();
-    name_ = describe_listener(where_.kind, describe(bound));
+  // Bound: the name printed, with the real port when asked for 0.
+  const auto done = [&] {
+    port_ = tcp_->local_endpoint(ec).port();
+    name_ = describe_listener(where_.kind, describe(tcp_->local_endpoint(ec)));
     say_if_backlog_capped(config_.backlog);
-    (void)ep;
   };
+
   if (where_.host.empty()) {
     const tcp::endpoint any6{asio::ip::address_v6::any(), where_.port};
-    if (try_listen(*tcp_, any6, config_, ec)) return done(any6);
+    if (try_listen(*tcp_, any6, config_, ec)) return done();
     if (ec != asio::error::address_family_not_supported) fail(describe(any6), ec.message());
     const tcp::endpoint any4{asio::ip::address_v4::any(), where_.port};
     if (!try_listen(*tcp_, any4, config_, ec)) fail(describe(any4), ec.message());
-    return done(any4);
+    return done();
   }
   // A literal address, or a name to resolve; the first that binds wins.
   tcp::resolver resolver(context);
@@ -172,7 +174,7 @@ void listener::open_tcp(asio::io_context& context) {
   tcp::endpoint last;
   for (const auto& entry : results) {
     last = entry.endpoint();
-    if (try_listen(*tcp_, last, config_, ec)) return done(last);
+    if (try_listen(*tcp_, last, config_, ec)) return done();
   }
   fail(describe(last), ec.message());
 }
@@ -280,14 +282,7 @@ asio::awaitable<void> listener::accept_loop(Acceptor& acceptor,
     if (starved) spdlog::info("accept: descriptors available again");
     starved = false;
     if (tracker.live() >= config_.max_connections) {
-      if (where_.kind == transport::tls) {
-        // No ERROR frame can be said before a handshake: just a close.
-        boost::system::error_code ignored;
-        socket.close(ignored);
-        ++turned_away.count;
-      } else {
-        turn_away(socket, config_.max_connections, turned_away);
-      }
+      turn_away(socket, config_.max_connections, where_.kind != transport::tls, turned_away);
       continue;
     }
     start(std::move(socket), owner);

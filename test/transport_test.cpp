@@ -15,6 +15,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/test/unit_test.hpp>
@@ -299,6 +300,61 @@ BOOST_AUTO_TEST_CASE(a_tls_peer_that_resets_in_the_middle_of_a_frame_costs_nothi
   const auto r = client(tls_client(srv));
   BOOST_TEST(r.exit_code == 0, r.err);
   BOOST_TEST(srv.terminate() == 0);
+}
+
+namespace {
+
+namespace asio = boost::asio;
+
+// A TLS client of the test's own, that can misbehave on purpose.
+struct tls_peer {
+  explicit tls_peer(const server& srv) : ctx(asio::ssl::context::tls_client), s(io, ctx) {
+    ctx.load_verify_file(cert("ca.pem"));
+    ctx.set_verify_mode(asio::ssl::verify_peer);
+    s.next_layer().connect(
+        {asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(std::stoi(srv.port()))});
+    s.handshake(asio::ssl::stream_base::client);
+  }
+  // A PING, and its PONG read back.
+  void ping() {
+    const std::string frame = frame_bytes(proto::frame_type::ping, 1, "");
+    asio::write(s, asio::buffer(frame));
+    char reply[proto::header_size];
+    asio::read(s, asio::buffer(reply));
+  }
+  asio::io_context io;
+  asio::ssl::context ctx;
+  asio::ssl::stream<asio::ip::tcp::socket> s;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_peer_that_never_answers_close_notify_does_not_hold_the_drain) {
+  // Asio's async_shutdown waits for the peer's close_notify; a peer that
+  // never sends one must not keep the server from exiting: the linger (2 s)
+  // bounds it, well inside the 10 s drain, so nothing is closed by force.
+  auto args = tls_args();
+  args.insert(args.end(), {"--drain-timeout", "10"});
+  server srv(args);
+  tls_peer mute(srv);
+  mute.ping();
+  BOOST_TEST(srv.terminate() == 0);
+  BOOST_TEST(contains(srv.process().out(), "0 closed by force"), srv.process().out());
+}
+
+BOOST_AUTO_TEST_CASE(a_peer_that_leaves_without_close_notify_after_a_frame_ends_normally) {
+  auto args = tls_args();
+  args.insert(args.end(), {"--log-level", "debug"});
+  server srv(args);
+  {
+    tls_peer gone(srv);
+    gone.ping();
+    gone.s.next_layer().close();  // no close_notify
+  }
+  BOOST_TEST(client(tls_client(srv)).exit_code == 0);
+  BOOST_TEST(srv.terminate() == 0);
+  BOOST_TEST(!contains(srv.process().out(), "stream truncated"), srv.process().out());
+  BOOST_TEST(!contains(srv.process().out(), "connection lost"), srv.process().out());
 }
 
 BOOST_AUTO_TEST_CASE(tls_files_that_cannot_be_used_stop_the_start_with_one_line) {
