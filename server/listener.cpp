@@ -17,7 +17,7 @@
 #include "asio_support.hpp"
 #include "frame_codec.hpp"
 #include "session.hpp"
-#include "tls_session.hpp"
+#include "tls_module.hpp"
 
 namespace server {
 
@@ -238,7 +238,7 @@ asio::awaitable<void> listener::accept_connections(
           boost::system::error_code ec;
           socket.set_option(tcp::no_delay(true), ec);
           if (config_.keepalive_seconds != 0) set_keepalive(socket, config_.keepalive_seconds);
-          start_tls_session(std::move(socket), *tls_, owner);
+          load_tls_module().start_session(std::move(socket), *tls_, owner);
         });
   } else {
     co_await accept_loop<tcp::acceptor, tcp_stream>(

@@ -4,13 +4,11 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/ssl/context.hpp>
 #include <csignal>
 
 #include "exit_codes.hpp"
 #include "failure.hpp"
 #include "listener.hpp"
-#include "tls_context.hpp"
 
 namespace server {
 
@@ -52,7 +50,7 @@ std::vector<server::listening> server::listen() {
   std::vector<listen_address> where = config_.listeners;
   if (where.empty()) where.push_back({transport::tcp, config_.bind_address, config_.port, {}});
   for (const auto& w : where) {
-    if (w.kind == transport::tls && !tls_) tls_ = make_tls_context(config_.tls);
+    if (w.kind == transport::tls) tls_.emplace(load_tls_module(), config_.tls);
   }
   std::vector<listening> opened;
   for (const auto& w : where) {

@@ -22,11 +22,8 @@
 
 #include "listen_address.hpp"
 #include "server_config.hpp"
+#include "tls_module.hpp"
 #include "worker.hpp"
-
-namespace boost::asio::ssl {
-class context;
-}
 
 namespace server {
 
@@ -93,7 +90,7 @@ class server {
   // accept loops hold sockets bound to theirs.
   server_config config_;
   std::atomic<bool> destroying_{false};
-  std::unique_ptr<boost::asio::ssl::context> tls_;
+  tls_context_handle tls_;  // made by the TLS module, when a tls:// listener needs it
   shared_state shared_;
   std::vector<std::unique_ptr<worker>> workers_;
   std::vector<std::unique_ptr<listener>> listeners_;

@@ -200,6 +200,15 @@ BOOST_AUTO_TEST_CASE(tls_files_that_cannot_be_used_stop_the_start_with_one_line)
                                    cert("server.pem"), "--tls-key", cert("client.key")});
   BOOST_TEST(mismatch.exit_code == 64);
   BOOST_TEST(contains(mismatch.err, "does not match the certificate"), mismatch.err);
+  // TLS is a module of its own, loaded for tls:// listeners only.
+  ::setenv("ASIO_SERVER_TLS_MODULE", "/nonexistent/asio_server_tls.so", 1);
+  const auto no_module = test::run({server_bin, "--listen", "tls://127.0.0.1:0", "--tls-cert",
+                                    cert("server.pem"), "--tls-key", cert("server.key")});
+  ::unsetenv("ASIO_SERVER_TLS_MODULE");
+  BOOST_TEST(no_module.exit_code == 69);
+  BOOST_TEST(
+      contains(no_module.err, "asio_server: cannot load TLS: /nonexistent/asio_server_tls.so"),
+      no_module.err);
   const auto no_key = test::run({server_bin, "--listen", "tls://127.0.0.1:0"});
   BOOST_TEST(no_key.exit_code == 64);
   BOOST_TEST(contains(no_key.err, "needs --tls-cert and --tls-key"), no_key.err);
