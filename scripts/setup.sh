@@ -14,6 +14,12 @@ packages=(
   libboost-json1.81-dev             # the benchmark's --json result
   libspdlog-dev                     # asynchronous logging, brings libfmt-dev
   libssl-dev                        # TLS (OpenSSL 3), through boost::asio::ssl
+  libsystemd-dev                    # sd_notify and socket activation (libsystemd)
+  pkgconf                           # finds libsystemd for CMake
+  systemd                           # systemd-analyze and systemd-socket-activate, for the unit tests
+  help2man                          # the man pages, made from --help
+  dpkg-dev                          # cpack -G DEB computes dependencies with dpkg-shlibdeps
+  lintian                           # checks the .deb
   openssl                           # the tests make their certificates, and s_client
   socat                             # the tests' Unix socket peer
   iproute2                          # ss: the tests read socket options as a user would

@@ -128,13 +128,39 @@ void turn_away(Socket& socket, std::size_t max_connections, bool say_busy, turne
 }  // namespace
 
 listener::listener(const listen_address& where, const server_config& config,
-                   asio::io_context& context, asio::ssl::context* tls)
+                   asio::io_context& context, const tls_context_handle* tls)
     : where_(where), config_(config), tls_(tls) {
   if (where_.kind == transport::unix_socket) {
     open_unix(context);
   } else {
     open_tcp(context);
   }
+}
+
+listener::listener(int fd, transport kind, const server_config& config, asio::io_context& context,
+                   const tls_context_handle* tls)
+    : config_(config), tls_(tls) {
+  sockaddr_storage address{};
+  socklen_t length = sizeof address;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  boost::system::error_code ec;
+  if (address.ss_family == AF_UNIX) {
+    unix_.emplace(context);
+    unix_->assign(local(), fd, ec);
+    where_.kind = transport::unix_socket;
+    if (!ec) where_.path = unix_->local_endpoint(ec).path();
+    name_ = describe_listener(transport::unix_socket, where_.path);
+  } else {
+    tcp_.emplace(context);
+    tcp_->assign(address.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
+    where_.kind = kind;
+    if (!ec) {
+      const auto bound = tcp_->local_endpoint(ec);
+      port_ = bound.port();
+      name_ = describe_listener(kind, describe(bound));
+    }
+  }
+  if (ec) fail("the socket systemd passed (descriptor " + std::to_string(fd) + ")", ec.message());
 }
 
 listener::~listener() {
@@ -230,22 +256,23 @@ asio::awaitable<void> listener::accept_connections(
     std::span<const std::unique_ptr<worker>> workers) {
   if (unix_) {
     co_await accept_loop<local::acceptor, unix_stream>(
-        *unix_, workers,
-        [](unix_stream socket, worker& owner) { start_session(std::move(socket), owner); });
+        *unix_, workers, [](unix_stream socket, worker& owner, const server_config&) {
+          start_session(std::move(socket), owner);
+        });
   } else if (where_.kind == transport::tls) {
     co_await accept_loop<tcp::acceptor, tcp_stream>(
-        *tcp_, workers, [this](tcp_stream socket, worker& owner) {
+        *tcp_, workers, [this](tcp_stream socket, worker& owner, const server_config& live) {
           boost::system::error_code ec;
           socket.set_option(tcp::no_delay(true), ec);
-          if (config_.keepalive_seconds != 0) set_keepalive(socket, config_.keepalive_seconds);
-          load_tls_module().start_session(std::move(socket), *tls_, owner);
+          if (live.keepalive_seconds != 0) set_keepalive(socket, live.keepalive_seconds);
+          load_tls_module().start_session(std::move(socket), *tls_->get(), owner);
         });
   } else {
     co_await accept_loop<tcp::acceptor, tcp_stream>(
-        *tcp_, workers, [this](tcp_stream socket, worker& owner) {
+        *tcp_, workers, [](tcp_stream socket, worker& owner, const server_config& live) {
           boost::system::error_code ec;
           socket.set_option(tcp::no_delay(true), ec);  // replies go out when written
-          if (config_.keepalive_seconds != 0) set_keepalive(socket, config_.keepalive_seconds);
+          if (live.keepalive_seconds != 0) set_keepalive(socket, live.keepalive_seconds);
           start_session(std::move(socket), owner);
         });
   }
@@ -281,11 +308,13 @@ asio::awaitable<void> listener::accept_loop(Acceptor& acceptor,
     }
     if (starved) spdlog::info("accept: descriptors available again");
     starved = false;
-    if (tracker.live() >= config_.max_connections) {
-      turn_away(socket, config_.max_connections, where_.kind != transport::tls, turned_away);
+    // The latest reload's settings: this loop runs on worker 0, whose they are.
+    const server_config& live = workers[0]->config();
+    if (tracker.live() >= live.max_connections) {
+      turn_away(socket, live.max_connections, where_.kind != transport::tls, turned_away);
       continue;
     }
-    start(std::move(socket), owner);
+    start(std::move(socket), owner, live);
     next = (next + 1) % workers.size();
   }
 }

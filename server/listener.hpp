@@ -17,11 +17,8 @@
 #include "failure.hpp"
 #include "listen_address.hpp"
 #include "server_config.hpp"
+#include "tls_module.hpp"
 #include "worker.hpp"
-
-namespace boost::asio::ssl {
-class context;
-}
 
 namespace server {
 
@@ -33,11 +30,18 @@ struct listen_error : cli::unavailable {
 
 class listener {
  public:
-  // Opens, binds and listens on `where`; `tls` is the server's TLS context,
-  // needed by a tls:// listener. TCP with no host: IPv6 dual-stack "::", or
-  // "0.0.0.0" where IPv6 is unavailable. Throws listen_error.
+  // Opens, binds and listens on `where`; `tls` holds the server's TLS
+  // context, needed by a tls:// listener (a reload may replace it: each
+  // handshake takes the one it holds then). TCP with no host: IPv6
+  // dual-stack "::", or "0.0.0.0" where IPv6 is unavailable. Throws
+  // listen_error.
   listener(const listen_address& where, const server_config& config,
-           boost::asio::io_context& context, boost::asio::ssl::context* tls);
+           boost::asio::io_context& context, const tls_context_handle* tls);
+  // Serves a socket that is already listening (systemd's socket
+  // activation): TCP or TLS as `kind` says, or Unix by its family. Its file,
+  // if any, is not this listener's to remove.
+  listener(int fd, transport kind, const server_config& config, boost::asio::io_context& context,
+           const tls_context_handle* tls);
   // Closes it; a Unix socket's file is removed, if it is still ours.
   ~listener();
   listener(const listener&) = delete;
@@ -64,7 +68,7 @@ class listener {
 
   listen_address where_;
   const server_config& config_;
-  boost::asio::ssl::context* tls_;
+  const tls_context_handle* tls_;
   std::optional<boost::asio::ip::tcp::acceptor> tcp_;
   std::optional<boost::asio::local::stream_protocol::acceptor> unix_;
   std::string name_;

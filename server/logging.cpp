@@ -1,10 +1,21 @@
 #include "logging.hpp"
 
 #include <spdlog/async.h>
+#include <spdlog/details/file_helper.h>
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/syslog_sink.h>
 #include <spdlog/spdlog.h>
+#include <syslog.h>
 
+#include <boost/json/serialize.hpp>
+#include <boost/json/string.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <stdexcept>
 
 namespace server {
 
@@ -16,6 +27,58 @@ namespace {
 // Bursts larger than that come only at info level under load, which the
 // README says not to use; warnings a peer can cause are rate-limited.
 constexpr std::size_t queue_lines = 4 * 1024;
+
+constexpr const char* text_pattern = "%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v";
+
+// --log-file: appends, and opens the file again on SIGUSR1 (reopen()), so
+// that logrotate can move it away and the next line starts a new one.
+class reopening_file_sink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  explicit reopening_file_sink(const std::string& path) {
+    // spdlog would make the folders too: a typo must not make directories.
+    std::FILE* probe = std::fopen(path.c_str(), "ab");
+    if (probe == nullptr) throw std::runtime_error(path + ": " + std::strerror(errno));
+    std::fclose(probe);
+    file_.open(path, /*truncate=*/false);
+  }
+  void reopen() {
+    std::lock_guard lock(mutex_);
+    file_.reopen(/*truncate=*/false);
+  }
+
+ private:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t line;
+    formatter_->format(msg, line);
+    file_.write(line);
+  }
+  void flush_() override { file_.flush(); }
+  spdlog::details::file_helper file_;
+};
+
+// --log-format json: {"time":"2026-11-25T07:15:11.123+00:00","level":"info","message":"..."}
+class json_formatter final : public spdlog::formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    spdlog::memory_buf_t time;
+    time_.format(msg, time);
+    const auto level = spdlog::level::to_string_view(msg.level);
+    const auto message = boost::json::serialize(
+        boost::json::string(boost::json::string_view(msg.payload.data(), msg.payload.size())));
+    fmt::format_to(std::back_inserter(dest), R"({{"time":"{}","level":"{}","message":{}}})",
+                   std::string_view(time.data(), time.size()),
+                   std::string_view(level.data(), level.size()), message);
+    dest.push_back('\n');
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<json_formatter>();
+  }
+
+ private:
+  spdlog::pattern_formatter time_{"%Y-%m-%dT%H:%M:%S.%e%z", spdlog::pattern_time_type::local, ""};
+};
+
+std::shared_ptr<reopening_file_sink> log_file;  // set by start_logging() with --log-file
 }  // namespace
 
 bool is_log_level(std::string_view name) {
@@ -24,23 +87,57 @@ bool is_log_level(std::string_view name) {
   return level != spdlog::level::off || name == "off";
 }
 
-void start_logging(std::string_view level) {
+void start_logging(const log_settings& settings) {
+  spdlog::sink_ptr sink;
+  switch (settings.target) {
+    case log_target::stdout_:
+      sink = std::make_shared<spdlog::sinks::stdout_color_sink_mt>();
+      break;
+    case log_target::file:
+      sink = log_file = std::make_shared<reopening_file_sink>(settings.file);
+      break;
+    case log_target::syslog:
+      sink = std::make_shared<spdlog::sinks::syslog_sink_mt>("asio_server", LOG_PID, LOG_DAEMON,
+                                                             /*enable_formatting=*/true);
+      break;
+  }
   spdlog::init_thread_pool(queue_lines, 1);
-  auto sink = std::make_shared<spdlog::sinks::stdout_color_sink_mt>();
   auto logger =
       std::make_shared<spdlog::async_logger>("asio_server", std::move(sink), spdlog::thread_pool(),
                                              spdlog::async_overflow_policy::overrun_oldest);
-  logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
-  logger->set_level(spdlog::level::from_str(std::string(level)));
+  if (settings.json) {
+    logger->set_formatter(std::make_unique<json_formatter>());
+  } else {
+    // syslog stamps the time and the level itself.
+    logger->set_pattern(settings.target == log_target::syslog ? "%v" : text_pattern);
+  }
+  logger->set_level(spdlog::level::from_str(settings.level));
   // Flushing happens on the logging thread, so a line reaches a pipe (a test,
   // a supervisor) as soon as it is written, at no cost to the I/O threads.
   logger->flush_on(spdlog::level::trace);
   spdlog::set_default_logger(std::move(logger));
 }
 
+std::string reopen_log_file() {
+  if (!log_file) return {};
+  try {
+    log_file->reopen();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return {};
+}
+
+bool has_log_file() noexcept { return log_file != nullptr; }
+
+void set_log_level(std::string_view level) {
+  spdlog::default_logger()->set_level(spdlog::level::from_str(std::string(level)));
+}
+
 void stop_logging() {
   const auto dropped = spdlog::thread_pool()->overrun_counter();
   spdlog::shutdown();
+  log_file.reset();
   if (dropped != 0) {
     std::fprintf(stderr, "asio_server: %zu log lines were dropped (the output could not keep up)\n",
                  dropped);

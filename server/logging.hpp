@@ -13,8 +13,23 @@ namespace server {
 inline constexpr std::string_view log_levels = "trace, debug, info, warn, error, off";
 bool is_log_level(std::string_view name);
 
-// Installs the asynchronous logger as spdlog's default.
-void start_logging(std::string_view level);
+enum class log_target : std::uint8_t { stdout_, file, syslog };
+
+struct log_settings {
+  std::string level = "info";
+  log_target target = log_target::stdout_;
+  std::string file;   // log_target::file
+  bool json = false;  // one JSON object a line: {"time","level","message"}
+};
+
+// Installs the asynchronous logger as spdlog's default. Throws
+// std::runtime_error when the log file cannot be opened.
+void start_logging(const log_settings& settings);
+// SIGUSR1: closes and opens again the log file (logrotate moved it away);
+// nothing for the other targets. Returns the problem, if any.
+std::string reopen_log_file();
+bool has_log_file() noexcept;
+void set_log_level(std::string_view level);
 // Flushes what is queued and stops the logging thread; reports lines dropped
 // because the queue was full.
 void stop_logging();

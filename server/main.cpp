@@ -1,4 +1,6 @@
-// asio_server: parse the command line, listen, serve until a signal, drain.
+// asio_server: parse the options, become a daemon if asked, listen, tell
+// whoever started it (systemd, the --daemon command), serve until a signal,
+// drain.
 #include <spdlog/spdlog.h>
 
 #include <malloc.h>
@@ -7,18 +9,34 @@
 #include <csignal>
 #include <cstdio>
 #include <exception>
+#include <optional>
+#include <string>
 
+#include "daemonize.hpp"
 #include "exit_codes.hpp"
 #include "failure.hpp"
 #include "logging.hpp"
+#include "pid_file.hpp"
 #include "server.hpp"
 #include "server_options.hpp"
+#include "systemd.hpp"
 
 int main(int argc, char* argv[]) {
   auto parsed = server::parse_command_line(argc, argv);
   if (!parsed.options) return parsed.exit_code;
+  const server::server_options& options = *parsed.options;
   server::server_config& config = parsed.options->config;
   config.handle_signals = true;
+  config.reload = [&options](server::reloaded& r) {
+    auto fresh = server::reread_options(options);
+    if (auto* problem = std::get_if<std::string>(&fresh)) {
+      r.problem = *problem;
+      return;
+    }
+    auto& o = std::get<server::server_options>(fresh);
+    r.config = std::move(o.config);
+    r.log_level = o.log.level;
+  };
   std::signal(SIGPIPE, SIG_IGN);  // a vanished peer is an error code, not a signal
   // Every connection is a descriptor: take all the system allows.
   rlimit files{};
@@ -35,13 +53,47 @@ int main(int argc, char* argv[]) {
   // far above what the budget (--max-buffered-bytes) lets connections hold.
   ::mallopt(M_MMAP_THRESHOLD, 32 * 1024);
 
-  server::start_logging(parsed.options->log_level);
+  // Before any thread starts (the log's is the first): only the forking
+  // thread lives on in the daemon.
+  std::optional<server::daemon_link> parent;
+  if (options.daemon) parent.emplace(server::daemon_link::daemonize());
+  std::optional<server::pid_file> pid;
+  const auto say = [&](const std::string& line) {
+    if (parent) {
+      parent->say(line);
+    } else {
+      std::printf("%s\n", line.c_str());
+    }
+  };
+  const auto give_up = [&](const cli::exit_status& failure) {
+    pid.reset();  // gone before the command that waits returns
+    if (parent) {
+      parent->failed(failure.code, failure.message);
+    } else {
+      std::fprintf(stderr, "asio_server: %s\n", failure.message.c_str());
+    }
+    return failure.code;
+  };
+
+  try {
+    if (!options.pid_file.empty()) pid.emplace(options.pid_file);
+    server::start_logging(options.log);
+  } catch (const cli::failure&) {
+    return give_up(cli::describe(std::current_exception()));
+  } catch (const std::exception& e) {
+    return give_up(
+        {cli::exit_code::cant_create, "cannot open --log-file: " + std::string(e.what())});
+  }
   int status = cli::exit_code::ok;
   try {
     server::server srv(config);
     // Printed whatever the log level: scripts and tests read the port here.
     // [::]:8080 for IPv6, 127.0.0.1:8080 for IPv4, tls://..., unix:PATH.
-    for (const auto& l : srv.listen()) std::printf("listening on %s\n", l.name.c_str());
+    std::string where;
+    for (const auto& l : srv.listen()) {
+      say("listening on " + l.name);
+      where += (where.empty() ? "" : ", ") + l.name;
+    }
     std::fflush(stdout);
     ::getrlimit(RLIMIT_NOFILE, &files);
     spdlog::info(
@@ -50,14 +102,18 @@ int main(int argc, char* argv[]) {
         config.threads, config.max_frame, config.max_connections,
         static_cast<unsigned long long>(files.rlim_cur), config.max_buffered_bytes,
         std::chrono::duration<double>(config.idle_timeout).count());
+    spdlog::info("ready: listening on {}", where);
+    server::systemd::notify("READY=1\nSTATUS=listening on " + where);
+    if (parent) {
+      parent->ready();
+      parent.reset();
+    }
     status = srv.run();
     const auto t = srv.summary();
     spdlog::info("stopped: {} connection(s) served, {} request(s) answered, {} closed by force",
                  t.connections, t.requests, t.force_closed);
   } catch (...) {
-    const auto failure = cli::describe(std::current_exception());
-    std::fprintf(stderr, "asio_server: %s\n", failure.message.c_str());
-    status = failure.code;
+    status = give_up(cli::describe(std::current_exception()));
   }
   server::stop_logging();
   return status;

@@ -9,6 +9,8 @@
 #include "exit_codes.hpp"
 #include "failure.hpp"
 #include "listener.hpp"
+#include "logging.hpp"
+#include "systemd.hpp"
 
 namespace server {
 
@@ -31,7 +33,10 @@ server::server(server_config config)
         return w;
       }()),
       drain_timer_(std::in_place, workers_[0]->context()) {
-  if (config_.handle_signals) signals_.emplace(workers_[0]->context(), SIGINT, SIGTERM, SIGHUP);
+  if (config_.handle_signals) {
+    signals_.emplace(workers_[0]->context(), SIGINT, SIGTERM, SIGHUP);
+    signals_->add(SIGUSR1);
+  }
 }
 
 server::~server() {
@@ -43,19 +48,43 @@ server::~server() {
   listeners_.clear();
   signals_.reset();
   drain_timer_.reset();
+  watchdog_timer_.reset();
   for (auto& w : workers_) w.reset();  // worker 0 first
 }
 
 std::vector<server::listening> server::listen() {
+  std::vector<listening> opened;
+  if (auto passed = systemd::take_passed_sockets(); !passed.empty()) {
+    spdlog::info("serving {} socket(s) passed by systemd (socket activation){}", passed.size(),
+                 config_.listeners.empty() ? "" : "; --listen is not used");
+    for (const auto& p : passed) {
+      const transport kind = p.name == "tls" ? transport::tls : transport::tcp;
+      if (kind == transport::tls) {
+        if (config_.tls.cert_file.empty() || config_.tls.key_file.empty()) {
+          throw cli::failure(
+              cli::exit_code::usage,
+              "systemd passed a socket named tls: it needs --tls-cert and --tls-key");
+        }
+        tls_.emplace(load_tls_module(), config_.tls);
+        has_tls_ = true;
+      }
+      listeners_.push_back(
+          std::make_unique<listener>(p.fd, kind, config_, workers_[0]->context(), &tls_));
+      opened.push_back(
+          {listeners_.back()->kind(), listeners_.back()->name(), listeners_.back()->port()});
+    }
+    return opened;
+  }
   std::vector<listen_address> where = config_.listeners;
   if (where.empty()) where.push_back({transport::tcp, config_.bind_address, config_.port, {}});
   for (const auto& w : where) {
-    if (w.kind == transport::tls) tls_.emplace(load_tls_module(), config_.tls);
+    if (w.kind == transport::tls) {
+      tls_.emplace(load_tls_module(), config_.tls);
+      has_tls_ = true;
+    }
   }
-  std::vector<listening> opened;
   for (const auto& w : where) {
-    listeners_.push_back(
-        std::make_unique<listener>(w, config_, workers_[0]->context(), tls_.get()));
+    listeners_.push_back(std::make_unique<listener>(w, config_, workers_[0]->context(), &tls_));
     opened.push_back({w.kind, listeners_.back()->name(), listeners_.back()->port()});
   }
   return opened;
@@ -76,6 +105,10 @@ void server::start() {
 
 void server::spawn_listeners() {
   if (signals_) wait_for_signal();
+  if (const auto every = systemd::watchdog_interval()) {
+    watchdog_timer_.emplace(workers_[0]->context());
+    ping_watchdog(*every);
+  }
   // An accept loop ends when its listener closes. If one ends any other way
   // the server could no longer take connections, so it stops, loudly.
   for (auto& l : listeners_) {
@@ -118,30 +151,37 @@ void server::wait_for_signal() {
   signals_->async_wait([this](boost::system::error_code ec, int signo) {
     if (ec) return;  // cancelled: the drain is over
     if (signo == SIGHUP) {
-      spdlog::warn(
-          "SIGHUP: ignored; the server does not reload its configuration (SIGINT or SIGTERM "
-          "stops it)");
+      reload();
+    } else if (signo == SIGUSR1) {
+      if (!has_log_file()) {
+        spdlog::debug("SIGUSR1: ignored; there is no --log-file to reopen");
+      } else if (const auto problem = reopen_log_file(); problem.empty()) {
+        spdlog::info("SIGUSR1: log file reopened");
+      } else {
+        spdlog::error("SIGUSR1: cannot reopen the log file: {}", problem);
+      }
     } else if (!draining_) {
       spdlog::info("{}: shutting down, draining {} connection(s) (up to {} s; again to force)",
                    signo == SIGINT ? "SIGINT" : "SIGTERM", shared_.tracker.live(),
-                   std::chrono::duration<double>(config_.drain_timeout).count());
+                   std::chrono::duration<double>(workers_[0]->config().drain_timeout).count());
       begin_drain();
     } else {
       spdlog::warn("second signal: closing {} connection(s) now", shared_.tracker.live());
       force_close_all();
     }
-    wait_for_signal();
+    if (!drained_) wait_for_signal();  // drained: a last wait would keep run() from returning
   });
 }
 
 void server::begin_drain() {
   if (draining_) return;
   draining_ = true;
+  systemd::notify("STOPPING=1\nSTATUS=draining");
   for (auto& l : listeners_) l->close();
   for (auto& w : workers_) {
     asio::post(w->context(), [w = w.get()] { w->begin_drain(); });
   }
-  drain_timer_->expires_after(config_.drain_timeout);
+  drain_timer_->expires_after(workers_[0]->config().drain_timeout);
   drain_timer_->async_wait([this](boost::system::error_code ec) {
     if (ec || drained_) return;
     spdlog::warn("drain timeout: closing {} connection(s) still open", shared_.tracker.live());
@@ -156,6 +196,7 @@ void server::finish_drain() {
   // With the timer and the signal wait gone, every io_context runs out of
   // work and run() returns.
   drain_timer_->cancel();
+  if (watchdog_timer_) watchdog_timer_->cancel();
   if (signals_) signals_->cancel();
 }
 

@@ -4,9 +4,9 @@
 // Shutdown (SIGINT, SIGTERM or stop()): the acceptor closes, every session
 // answers what it has read, sends GOAWAY and closes gracefully; run() returns
 // when the last session is gone, or when --drain-timeout expires and the rest
-// are closed. A second signal closes the rest at once. SIGHUP is logged and
-// ignored. If the accept loop fails, or an exception escapes a handler (a
-// bug either way), the error is logged and the server drains and returns 70.
+// are closed. A second signal closes the rest at once. SIGHUP reloads
+// (reload(), below); SIGUSR1 reopens the log file. If the accept loop fails, or an exception
+// escapes a handler (a bug either way), the error is logged and the server drains and returns 70.
 #pragma once
 
 #include <atomic>
@@ -42,9 +42,10 @@ class server {
     std::uint16_t port;
   };
   // Opens every listener (--listen, or the one TCP listener of --bind and
-  // --port), with the real port when asked for port 0. Throws listen_error
-  // ("cannot listen on ...") or, for TLS settings that cannot be loaded,
-  // cli::failure.
+  // --port), with the real port when asked for port 0; or, under systemd's
+  // socket activation, serves the sockets it passed instead. Throws
+  // listen_error ("cannot listen on ...") or, for TLS settings that cannot
+  // be loaded, cli::failure.
   std::vector<listening> listen();
 
   // Serves until shut down: worker 0 on the calling thread, the others on
@@ -75,6 +76,14 @@ class server {
  private:
   void spawn_listeners();
   void wait_for_signal();
+  // SIGHUP: the config read again (config_.reload). Applied: the log level,
+  // and for new connections the greeting, limits and timeouts, and for new
+  // handshakes the TLS files; what needs a restart (listeners, threads,
+  // --mode, --backlog, --reuse-port, --unix-mode, --max-buffered-bytes) is
+  // logged as such and stays. A config or certificate that fails to load:
+  // an error line, and nothing changes. On worker 0.
+  void reload();
+  void ping_watchdog(std::chrono::microseconds every);
   void begin_drain();   // on worker 0
   void finish_drain();  // on worker 0
   void force_close_all();
@@ -96,11 +105,13 @@ class server {
   std::vector<std::unique_ptr<listener>> listeners_;
   std::optional<boost::asio::signal_set> signals_;
   std::optional<boost::asio::steady_timer> drain_timer_;
-  std::atomic<std::size_t> force_closed_{0};  // added to by every worker
+  std::optional<boost::asio::steady_timer> watchdog_timer_;  // WatchdogSec: WATCHDOG=1 pings
+  std::atomic<std::size_t> force_closed_{0};                 // added to by every worker
   std::atomic<int> status_{0};
   // Worker 0's thread only:
   bool draining_ = false;
   bool drained_ = false;
+  bool has_tls_ = false;  // a TLS listener: a reload loads the TLS files again
 };
 
 }  // namespace server

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,8 @@ struct tls_settings {
   std::string client_ca_file;  // PEM; set: clients must present a certificate it signed
   std::string min_version = "1.3";
 };
+
+struct reloaded;
 
 struct server_config {
   // --listen, in order. Empty: one TCP listener on bind_address and port.
@@ -78,6 +82,16 @@ struct server_config {
 
   // main() sets this; in-process tests stop the server with server::stop().
   bool handle_signals = false;
+  // SIGHUP: the options read again (main() sets it; server_options.cpp).
+  // Empty: SIGHUP is logged and ignored.
+  std::function<void(reloaded& result)> reload;
+};
+
+// What SIGHUP reads again: the new config and log level, or the problem.
+struct reloaded {
+  std::optional<server_config> config;
+  std::string log_level;
+  std::string problem;
 };
 
 }  // namespace server

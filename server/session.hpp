@@ -114,6 +114,9 @@ class session final : public worker_session {
 
   Stream stream_;
   worker& owner_;
+  // The settings this connection started with (a reload changes them for
+  // the ones after it); engine_ and state_ point into them.
+  std::shared_ptr<const session_settings> settings_;
   peer_name peer_;
   protocol_engine engine_;
   session_state state_;

@@ -46,8 +46,9 @@ template <typename Stream>
 session<Stream>::session(Stream stream, worker& owner)
     : stream_(std::move(stream)),
       owner_(owner),
-      engine_(owner.shared().engine),
-      state_(owner.shared().timeouts, steady_clock::now()),
+      settings_(owner.settings()),
+      engine_(settings_->engine),
+      state_(settings_->timeouts, steady_clock::now()),
       buffers_(owner.shared().budget, !stream_traits<Stream>::readiness_io) {
   peer_ = peer_of(stream_);
 }
@@ -351,7 +352,7 @@ task<void> session<Stream>::handshake() {
         ending_ = end_reason::handshake_failed;  // said here, in TLS's words
         spdlog::info("{}: TLS handshake not finished within {} s (--handshake-timeout), closing",
                      peer_.text(),
-                     std::chrono::duration<double>(owner_.config().handshake_timeout).count());
+                     std::chrono::duration<double>(settings_->config.handshake_timeout).count());
       }
     } else if (!stream_.is_open()) {
       ending_ = end_reason::closed_by_server;

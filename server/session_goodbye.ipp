@@ -6,7 +6,7 @@
 template <typename Stream>
 task<void> session<Stream>::goodbye() {
   const end_reason why = *ending_;
-  log_end(why, {peer_, owner_.config(), owner_.warnings(), buffers_.in.size(), pending_frame_size(),
+  log_end(why, {peer_, settings_->config, owner_.warnings(), buffers_.in.size(), pending_frame_size(),
                 buffers_.out.size()});
   if constexpr (stream_traits<Stream>::tls) {
     if (!stream_.established) co_return;  // no record can be said before the handshake

@@ -27,7 +27,7 @@ steady_clock::time_point session<Stream>::watch(steady_clock::time_point now, bo
   }
   if (waiting_ == waiting::to_write) {
     const bool stalled = tight && buffers_.out.size() >= session_buffers::small_holding &&
-                         state_.stalled_for(now, owner_.shared().timeouts.budget_grace);
+                         state_.stalled_for(now, settings_->timeouts.budget_grace);
     // Our write waits for room in the kernel's buffer, which a large buffer
     // gives back in large steps: the peer may be taking bytes all along.
     // Progress is what left the kernel, so ask it before giving up.

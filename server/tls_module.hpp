@@ -39,6 +39,17 @@ class tls_context_handle {
     context_ = module.make_context(tls);
     module_ = &module;
   }
+  // A reload: makes a new context from `tls` (throws as make_context does,
+  // and then the old one stays) and destroys the old one. Connections made
+  // with the old one go on: each holds a reference to OpenSSL's SSL_CTX, and
+  // nothing else of the context (no callbacks) is used after the handshake
+  // began.
+  void replace(const tls_module& module, const tls_settings& tls) {
+    auto* fresh = module.make_context(tls);
+    if (context_ != nullptr) module_->destroy_context(context_);
+    context_ = fresh;
+    module_ = &module;
+  }
   ~tls_context_handle() {
     if (context_ != nullptr) module_->destroy_context(context_);
   }

@@ -7,11 +7,15 @@
 
 namespace server {
 
+session_settings::session_settings(const server_config& c)
+    : config(c),
+      engine{config.max_frame, config.greeting, config.mode == service_mode::echo},
+      timeouts{config.handshake_timeout, config.idle_timeout,   config.frame_timeout,
+               config.write_timeout,     config.linger_timeout, config.budget_grace} {}
+
 shared_state::shared_state(const server_config& c, std::function<void()> on_drained)
     : config(c),
-      engine{c.max_frame, c.greeting, c.mode == service_mode::echo},
-      timeouts{c.handshake_timeout, c.idle_timeout,   c.frame_timeout,
-               c.write_timeout,     c.linger_timeout, c.budget_grace},
+      first_settings(std::make_shared<const session_settings>(c)),
       tracker(std::move(on_drained)),
       budget(c.max_buffered_bytes) {}
 
@@ -25,6 +29,7 @@ worker::worker(unsigned index, shared_state& shared,
     : index_(index),
       shared_(shared),
       on_failure_(std::move(on_failure)),
+      settings_(shared.first_settings),
       read_scratch_(std::make_unique_for_overwrite<std::byte[]>(read_scratch_size)),
       keep_running_(context_.get_executor()),
       watchdog_(context_, [this](steady_clock::time_point now) { return look_at_sessions(now); }) {

@@ -56,6 +56,20 @@ class worker_session : public boost::intrusive::list_base_hook<
   ~worker_session() = default;
 };
 
+// What a reload (SIGHUP) can change: the settings a session starts with and
+// keeps for its whole life. A reload makes new ones and hands them to every
+// worker on the worker's own thread (post), so no lock; sessions already
+// running keep theirs, which live as long as one of them does.
+struct session_settings {
+  explicit session_settings(const server_config& c);
+  session_settings(const session_settings&) = delete;
+  session_settings& operator=(const session_settings&) = delete;
+
+  const server_config config;
+  const engine_settings engine;  // its greeting views config's
+  const session_timeouts timeouts;
+};
+
 // What all workers' sessions share, owned by the server, which outlives the
 // workers (server.hpp).
 struct shared_state {
@@ -67,9 +81,8 @@ struct shared_state {
   shared_state(const shared_state&) = delete;
   shared_state& operator=(const shared_state&) = delete;
 
-  const server_config& config;
-  const engine_settings engine;
-  const session_timeouts timeouts;
+  const server_config& config;  // as the server started; see worker::settings() for the live ones
+  const std::shared_ptr<const session_settings> first_settings;
   session_tracker tracker;
   memory_budget budget;
 };
@@ -86,7 +99,11 @@ class worker {
   boost::asio::io_context& context() noexcept { return context_; }
   unsigned index() const noexcept { return index_; }
   shared_state& shared() noexcept { return shared_; }
-  const server_config& config() const noexcept { return shared_.config; }
+  // The settings new sessions start with: the latest reload's.
+  const std::shared_ptr<const session_settings>& settings() const noexcept { return settings_; }
+  const server_config& config() const noexcept { return settings_->config; }
+  // A reload's new settings; on this worker's thread.
+  void use(std::shared_ptr<const session_settings> s) noexcept { settings_ = std::move(s); }
 
   // Runs the io_context on a new thread; join() waits for it to return.
   void start_thread();
@@ -136,6 +153,7 @@ class worker {
   unsigned index_;
   shared_state& shared_;
   std::function<void(std::exception_ptr)> on_failure_;
+  std::shared_ptr<const session_settings> settings_;
   std::unique_ptr<std::byte[]> read_scratch_;
   std::vector<std::byte> reply_scratch_;
   session_list sessions_;

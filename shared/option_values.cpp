@@ -36,10 +36,12 @@ void validate_with(boost::any& out, const std::vector<std::string>& values, cons
   const std::string& text = po::validators::get_single_string(values);
   const auto parsed = parse(text);
   if (!parsed) {
-    // Program_options fills in the option's name and the value.
-    throw po::error_with_option_name(std::string("'%value%' is not ") + what +
-                                         " for %canonical_option% (write " + examples + ")",
-                                     "", text);
+    // Program_options fills in the option's name.
+    po::error_with_option_name e(std::string("'%value%' is not ") + what +
+                                     " for %canonical_option% (write " + examples + ")",
+                                 "", text);
+    e.set_substitute("value", text);
+    throw e;
   }
   out = Value{*parsed};
 }

@@ -3,6 +3,7 @@
 # in the folder given (nothing here is committed, no key above all):
 #   ca.pem ca.key                 a CA
 #   server.pem server.key         for localhost, 127.0.0.1 and ::1, signed by the CA
+#   rotated.pem rotated.key       the same names, another key and CN: a renewed certificate
 #   client.pem client.key         a client certificate, signed by the CA (mutual TLS)
 #   expired.pem expired.key       for localhost and 127.0.0.1, valid only in 2020
 #   wronghost.pem wronghost.key   for wrong.example only
@@ -29,6 +30,7 @@ sign() {
     -extfile "$1.ext" -out "$1.pem" 2>/dev/null
 }
 sign server localhost "DNS:localhost,IP:127.0.0.1,IP:::1"
+sign rotated "rotated localhost" "DNS:localhost,IP:127.0.0.1,IP:::1"
 sign client "test client" "DNS:client.example" clientAuth
 sign wronghost wrong.example "DNS:wrong.example"
 

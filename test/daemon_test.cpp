@@ -1,0 +1,165 @@
+// The classic daemon (--daemon, --pid-file) and the log's targets and
+// formats (--log-file and SIGUSR1, --log-format json).
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/test/unit_test.hpp>
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "blocking_peer.hpp"
+#include "service_support.hpp"
+
+using namespace test::service;
+using test::child_process;
+using test::contains;
+using test::server_bin;
+using test::transport::client;
+using test::transport::server;
+
+namespace {
+
+// What /proc/PID/status says for `field` ("Umask", "PPid").
+std::string status_field(pid_t pid, const std::string& field) {
+  std::istringstream status(read_file("/proc/" + std::to_string(pid) + "/status"));
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind(field + ":", 0) == 0) return line.substr(field.size() + 2);
+  }
+  return {};
+}
+
+bool alive(pid_t pid) { return ::kill(pid, 0) == 0; }
+
+bool gone_within(pid_t pid, std::chrono::seconds limit) {
+  for (auto waited = 0ms; waited < limit; waited += 50ms) {
+    if (!alive(pid)) return true;
+    ::usleep(50'000);
+  }
+  return false;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(classic_daemon)
+
+BOOST_AUTO_TEST_CASE(daemon_returns_0_once_listening_and_runs_detached_as_daemon_7_says) {
+  const std::string pid_path = path_in_scratch("daemon.pid");
+  const std::string log = path_in_scratch("daemon.log");
+  const auto started = test::run({server_bin, "--daemon", "--bind", "127.0.0.1", "--port", "0",
+                                  "--pid-file", pid_path, "--log-file", log});
+  BOOST_TEST(started.exit_code == 0, started.err);
+  BOOST_REQUIRE(started.out.rfind("listening on 127.0.0.1:", 0) == 0);
+  const std::string port = started.out.substr(started.out.rfind(':') + 1, 5);
+  const pid_t pid = std::stoi(read_file(pid_path));
+  BOOST_REQUIRE(alive(pid));
+  // Detached: a session of its own that it does not lead, no terminal, in /,
+  // umask 022, standard streams on /dev/null.
+  BOOST_TEST(::getsid(pid) != ::getsid(0));
+  BOOST_TEST(::getsid(pid) != pid);
+  BOOST_TEST(std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/cwd") == "/");
+  BOOST_TEST(status_field(pid, "Umask") == "0022");
+  for (int fd : {0, 1, 2}) {
+    BOOST_TEST(std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/fd/" +
+                                             std::to_string(fd)) == "/dev/null");
+  }
+  const auto r = client({"--port", std::string(port.c_str())});
+  BOOST_TEST(r.exit_code == 0, r.err);
+  // A second server on the same pid file refuses to start.
+  const auto second = test::run({server_bin, "--daemon", "--port", "0", "--pid-file", pid_path});
+  BOOST_TEST(second.exit_code == 69);
+  BOOST_TEST(contains(second.err, "another server (pid " + std::to_string(pid) +
+                                      ") holds --pid-file " + pid_path),
+             second.err);
+  BOOST_TEST(std::stoi(read_file(pid_path)) == pid);
+  // SIGTERM: drained, the pid file removed.
+  ::kill(pid, SIGTERM);
+  BOOST_TEST(gone_within(pid, 10s));
+  BOOST_TEST(!std::filesystem::exists(pid_path));
+  BOOST_TEST(contains(read_file(log), "stopped: 1 connection(s) served"));
+}
+
+BOOST_AUTO_TEST_CASE(a_daemon_that_cannot_listen_makes_the_command_exit_69_with_the_reason) {
+  server holder({"--listen", "tcp://127.0.0.1:0"});
+  const auto r = test::run({server_bin, "--daemon", "--bind", "127.0.0.1", "--port", holder.port(),
+                            "--pid-file", path_in_scratch("never.pid")});
+  BOOST_TEST(r.exit_code == 69);
+  BOOST_TEST(contains(r.err, "asio_server: cannot listen on 127.0.0.1:" + holder.port() +
+                                 ": Address already in use"),
+             r.err);
+  BOOST_TEST(!std::filesystem::exists(path_in_scratch("never.pid")));
+  BOOST_TEST(holder.terminate() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_stale_pid_file_is_replaced) {
+  const std::string pid_path = path_in_scratch("stale.pid");
+  write_file(pid_path, "999999999\n");  // no such process
+  server srv({"--listen", "tcp://127.0.0.1:0", "--pid-file", pid_path});
+  BOOST_TEST(std::stoi(read_file(pid_path)) == srv.process().pid());
+  BOOST_TEST(srv.terminate() == 0);
+  BOOST_TEST(!std::filesystem::exists(pid_path));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(log_targets)
+
+BOOST_AUTO_TEST_CASE(sigusr1_reopens_the_log_file_that_logrotate_moved) {
+  const std::string log = path_in_scratch("rotate.log");
+  std::filesystem::remove(log);
+  server srv({"--listen", "tcp://127.0.0.1:0", "--log-file", log});
+  BOOST_TEST(client({"--port", srv.port(), "--message", "before rotation"}).exit_code == 0);
+  std::filesystem::rename(log, log + ".1");
+  srv.process().send_signal(SIGUSR1);
+  for (int i = 0; i < 100 && !std::filesystem::exists(log); ++i) ::usleep(50'000);
+  BOOST_TEST(client({"--port", srv.port(), "--message", "after rotation"}).exit_code == 0);
+  BOOST_TEST(srv.terminate() == 0);
+  const std::string old_log = read_file(log + ".1"), new_log = read_file(log);
+  BOOST_TEST(contains(old_log, "before rotation"));
+  BOOST_TEST(!contains(old_log, "after rotation"));
+  BOOST_TEST(contains(new_log, "SIGUSR1: log file reopened"));
+  BOOST_TEST(contains(new_log, "after rotation"));
+  BOOST_TEST(srv.process().out().find("before rotation") == std::string::npos);  // not on stdout
+}
+
+BOOST_AUTO_TEST_CASE(json_logs_are_one_object_a_line_whatever_the_message_holds) {
+  server srv({"--listen", "tcp://127.0.0.1:0", "--log-format", "json"});
+  const std::string nasty = "quote \" backslash \\ end";
+  BOOST_TEST(client({"--port", srv.port(), "--message", nasty}).exit_code == 0);
+  BOOST_TEST(srv.terminate() == 0);
+  std::istringstream lines(srv.process().out());
+  int objects = 0;
+  bool found = false;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("listening on", 0) == 0) continue;
+    boost::system::error_code ec;
+    const auto v = boost::json::parse(line, ec);
+    BOOST_TEST_REQUIRE(!ec, "not JSON: " << line);
+    const auto& o = v.as_object();
+    BOOST_TEST(o.contains("time"));
+    BOOST_TEST(o.contains("level"));
+    // The log shows a backslash doubled, as it shows every byte printable.
+    if (contains(std::string(o.at("message").as_string()), "quote \" backslash \\\\ end")) {
+      found = true;
+    }
+    ++objects;
+  }
+  BOOST_TEST(objects >= 4);
+  BOOST_TEST(found);
+}
+
+BOOST_AUTO_TEST_CASE(log_options_that_conflict_or_cannot_be_opened_stop_the_start) {
+  const auto both =
+      test::run({server_bin, "--log-file", path_in_scratch("x.log"), "--log-target", "syslog"});
+  BOOST_TEST(both.exit_code == 64);
+  BOOST_TEST(contains(both.err, "--log-file and --log-target"));
+  const auto unopenable =
+      test::run({server_bin, "--port", "0", "--log-file", path_in_scratch("no-such-dir/x.log")});
+  BOOST_TEST(unopenable.exit_code == 73);
+  BOOST_TEST(contains(unopenable.err, "cannot open --log-file"), unopenable.err);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
