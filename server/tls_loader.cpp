@@ -14,15 +14,19 @@ namespace server {
 
 namespace {
 
-// The folder of the running executable: where the build and the package put
-// the module. ASIO_SERVER_TLS_MODULE names another file, for tests.
+// Beside the running executable, where the build puts it; else where an
+// install puts it: PREFIX/lib/asio_server beside PREFIX/bin (the package's
+// /usr/lib/asio_server). ASIO_SERVER_TLS_MODULE names another file, for
+// tests.
 std::string module_path() {
   if (const char* path = std::getenv("ASIO_SERVER_TLS_MODULE")) return path;
   char exe[PATH_MAX];
   const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
   std::string dir = n > 0 ? std::string(exe, static_cast<std::size_t>(n)) : std::string(".");
   dir.erase(dir.find_last_of('/') == std::string::npos ? 0 : dir.find_last_of('/'));
-  return (dir.empty() ? std::string(".") : dir) + "/asio_server_tls.so";
+  std::string beside = (dir.empty() ? std::string(".") : dir) + "/asio_server_tls.so";
+  if (::access(beside.c_str(), F_OK) == 0) return beside;
+  return dir + "/../lib/asio_server/asio_server_tls.so";
 }
 
 }  // namespace
