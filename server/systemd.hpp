@@ -1,7 +1,7 @@
 // What the server says to systemd and takes from it, through libsystemd
 // (sd-daemon(3)): notifications for Type=notify, and the sockets of socket
-// activation. Without systemd (no NOTIFY_SOCKET, no LISTEN_FDS) every call
-// here does nothing.
+// activation. libsystemd is loaded only when systemd set NOTIFY_SOCKET,
+// LISTEN_FDS or WATCHDOG_USEC; without them every call here does nothing.
 #pragma once
 
 #include <chrono>
