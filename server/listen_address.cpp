@@ -77,6 +77,8 @@ std::string describe_listener(transport kind, std::string_view endpoint_text) {
       return "tls://" + std::string(endpoint_text);
     case transport::unix_socket:
       return "unix:" + std::string(endpoint_text);
+    case transport::http:
+      return "http://" + std::string(endpoint_text);
   }
   return std::string(endpoint_text);
 }

@@ -10,7 +10,7 @@
 
 namespace server {
 
-enum class transport : std::uint8_t { tcp, tls, unix_socket };
+enum class transport : std::uint8_t { tcp, tls, unix_socket, http };
 
 struct listen_address {
   transport kind = transport::tcp;
@@ -31,8 +31,8 @@ inline constexpr std::size_t max_unix_path = 107;
 
 // How a listener is named in "listening on ...": `127.0.0.1:8080` for
 // plain TCP, as before --listen existed; `tls://127.0.0.1:8443`;
-// `unix:/run/asio.sock`. `endpoint_text` is the bound address as Asio
-// prints it ([::1]:8080, 127.0.0.1:8080).
+// `unix:/run/asio.sock`; `http://127.0.0.1:8081` (--http). `endpoint_text` is the bound address as
+// Asio prints it ([::1]:8080, 127.0.0.1:8080).
 std::string describe_listener(transport kind, std::string_view endpoint_text);
 
 }  // namespace server

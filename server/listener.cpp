@@ -16,6 +16,7 @@
 
 #include "asio_support.hpp"
 #include "frame_codec.hpp"
+#include "http_session.hpp"
 #include "session.hpp"
 #include "tls_module.hpp"
 
@@ -259,6 +260,13 @@ asio::awaitable<void> listener::accept_connections(
         *unix_, workers, [](unix_stream socket, worker& owner, const server_config&) {
           start_session(std::move(socket), owner);
         });
+  } else if (where_.kind == transport::http) {
+    co_await accept_loop<tcp::acceptor, tcp_stream>(
+        *tcp_, workers, [](tcp_stream socket, worker& owner, const server_config&) {
+          boost::system::error_code ec;
+          socket.set_option(tcp::no_delay(true), ec);
+          start_http_session(std::move(socket), owner);
+        });
   } else if (where_.kind == transport::tls) {
     co_await accept_loop<tcp::acceptor, tcp_stream>(
         *tcp_, workers, [this](tcp_stream socket, worker& owner, const server_config& live) {
@@ -310,8 +318,13 @@ asio::awaitable<void> listener::accept_loop(Acceptor& acceptor,
     starved = false;
     // The latest reload's settings: this loop runs on worker 0, whose they are.
     const server_config& live = workers[0]->config();
-    if (tracker.live() >= live.max_connections) {
-      turn_away(socket, live.max_connections, where_.kind != transport::tls, turned_away);
+    const std::size_t open = where_.kind == transport::http
+                                 ? workers[0]->shared().http_live.load(std::memory_order_relaxed)
+                                 : tracker.live();
+    if (open >= live.max_connections) {
+      turn_away(socket, live.max_connections,
+                where_.kind == transport::tcp || where_.kind == transport::unix_socket,
+                turned_away);
       continue;
     }
     start(std::move(socket), owner, live);

@@ -77,6 +77,7 @@ std::vector<server::listening> server::listen() {
   }
   std::vector<listen_address> where = config_.listeners;
   if (where.empty()) where.push_back({transport::tcp, config_.bind_address, config_.port, {}});
+  if (config_.http) where.push_back(*config_.http);
   for (const auto& w : where) {
     if (w.kind == transport::tls) {
       tls_.emplace(load_tls_module(), config_.tls);
@@ -177,7 +178,12 @@ void server::begin_drain() {
   if (draining_) return;
   draining_ = true;
   systemd::notify("STOPPING=1\nSTATUS=draining");
-  for (auto& l : listeners_) l->close();
+  shared_.accepting.store(false, std::memory_order_relaxed);  // /readyz says 503 from now
+  // The protocol's listeners stop at once; HTTP answers /healthz and /readyz
+  // until the process exits.
+  for (auto& l : listeners_) {
+    if (l->kind() != transport::http) l->close();
+  }
   for (auto& w : workers_) {
     asio::post(w->context(), [w = w.get()] { w->begin_drain(); });
   }
@@ -197,6 +203,10 @@ void server::finish_drain() {
   // work and run() returns.
   drain_timer_->cancel();
   if (watchdog_timer_) watchdog_timer_->cancel();
+  for (auto& l : listeners_) l->close();
+  for (auto& w : workers_) {
+    asio::post(w->context(), [w = w.get()] { w->close_http_connections(); });
+  }
   if (signals_) signals_->cancel();
 }
 

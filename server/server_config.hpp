@@ -39,6 +39,8 @@ struct server_config {
   std::string bind_address;
   std::uint16_t port = 8080;
   tls_settings tls;
+  // --http HOST:PORT: the HTTP listener (http_session.hpp); none by default.
+  std::optional<listen_address> http;
   unsigned unix_mode = 0660;  // a Unix socket file's permissions
   // The listen queue's length; the kernel caps it at net.core.somaxconn.
   unsigned backlog = 4096;

@@ -77,6 +77,7 @@ std::variant<server_options, std::string> parse(const std::vector<std::string>& 
   cli::count backlog{c.backlog}, keepalive{c.keepalive_seconds};
 
   std::string log_target = "stdout", log_format = "text";
+  std::string http_address;
   const char* const title =
       "Usage: asio_server [OPTIONS]\n"
       "\n"
@@ -113,6 +114,10 @@ std::variant<server_options, std::string> parse(const std::vector<std::string>& 
      "where to listen, repeatable: tcp://HOST:PORT, tls://HOST:PORT or "
      "unix:PATH (IPv6 hosts in brackets, tcp://[::1]:8080; * for every "
      "interface). Without it, one TCP listener on --bind and --port.")
+    ("http", po::value(&http_address)->value_name("HOST:PORT"),
+     "also listen for HTTP on HOST:PORT ([::1]:8081 for IPv6; PORT 0 picks one): "
+     "/healthz (200 while running), /readyz (503 once a drain starts), and a page "
+     "naming them. Off by default.")
     ("tls-cert", po::value(&c.tls.cert_file)->value_name("FILE"),
      "for tls:// listeners: the server's certificate, then its chain (PEM)")
     ("tls-key", po::value(&c.tls.key_file)->value_name("FILE"),
@@ -256,6 +261,15 @@ std::variant<server_options, std::string> parse(const std::vector<std::string>& 
     const auto where = parse_listen_address(url, problem);
     checks.require(where.has_value(), "--listen " + url + ": " + problem);
     if (where) c.listeners.push_back(*where);
+  }
+  if (!http_address.empty()) {
+    std::string problem;
+    auto where = parse_listen_address("tcp://" + http_address, problem);
+    checks.require(where.has_value(), "--http " + http_address + ": " + problem);
+    if (where) {
+      where->kind = transport::http;
+      c.http = *where;
+    }
   }
   const bool any_tls = std::any_of(c.listeners.begin(), c.listeners.end(),
                                    [](const auto& l) { return l.kind == transport::tls; });

@@ -32,6 +32,7 @@ std::vector<std::string> keep_what_needs_a_restart(const server_config& running,
   keep("--listen", &server_config::listeners);
   keep("--bind", &server_config::bind_address);
   keep("--port", &server_config::port);
+  keep("--http", &server_config::http);
   keep("--threads", &server_config::threads);
   keep("--mode", &server_config::mode);
   keep("--backlog", &server_config::backlog);

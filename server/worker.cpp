@@ -71,10 +71,19 @@ void worker::detach(worker_session& s) noexcept {
 
 void worker::begin_drain() {
   draining_ = true;
-  keep_running_.reset();
+  // With --http, HTTP connections are served until the process exits
+  // (close_http_connections()); without it, nothing more will arrive.
+  if (!shared_.config.http) keep_running_.reset();
   if (sessions_.empty()) watchdog_.stop();
   // go_away() never unlinks synchronously, so iterating is safe.
   for (auto& s : sessions_) s.go_away();
+}
+
+void worker::close_http_connections() noexcept {
+  http_stopped_ = true;
+  keep_running_.reset();
+  // close() cancels; each coroutine unlinks itself when it ends, later.
+  for (auto& c : http_connections_) c.close();
 }
 
 std::size_t worker::force_close_all() {

@@ -27,6 +27,7 @@
 #include <thread>
 #include <vector>
 
+#include "http_session.hpp"
 #include "logging.hpp"
 #include "memory_budget.hpp"
 #include "protocol_engine.hpp"
@@ -85,6 +86,11 @@ struct shared_state {
   const std::shared_ptr<const session_settings> first_settings;
   session_tracker tracker;
   memory_budget budget;
+  // For /readyz: false from the moment a drain starts (worker 0 writes it).
+  std::atomic<bool> accepting{true};
+  // HTTP connections open (--http), held to --max-connections apart from the
+  // protocol's: they do not hold a drain.
+  std::atomic<std::size_t> http_live{0};
 };
 
 class worker {
@@ -124,6 +130,15 @@ class worker {
   }
   log_limiter& warnings() noexcept { return warnings_; }
 
+  // HTTP connections (http_session.hpp). http_opened() on any thread (the
+  // acceptor's), the rest on this worker's.
+  void http_opened() noexcept { shared_.http_live.fetch_add(1, std::memory_order_relaxed); }
+  void http_closed() noexcept { shared_.http_live.fetch_sub(1, std::memory_order_relaxed); }
+  void attach(http_connection& c) { http_connections_.push_back(c); }
+  // The process is exiting: close them, and any that arrive after.
+  void close_http_connections() noexcept;
+  bool http_stopped() const noexcept { return http_stopped_; }
+
   // Scratch memory for the one session running on this thread right now.
   // A session reads into `read_scratch` and builds its replies in
   // `reply_scratch` between two awaits, and leaves nothing there when it
@@ -157,6 +172,9 @@ class worker {
   std::unique_ptr<std::byte[]> read_scratch_;
   std::vector<std::byte> reply_scratch_;
   session_list sessions_;
+  boost::intrusive::list<http_connection, boost::intrusive::constant_time_size<false>>
+      http_connections_;
+  bool http_stopped_ = false;
   log_limiter warnings_;
   bool draining_ = false;
   boost::asio::io_context context_{1};  // concurrency hint: one thread runs it

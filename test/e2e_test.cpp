@@ -201,6 +201,7 @@ BOOST_AUTO_TEST_CASE(help_explains_every_option_and_exits_0) {
                              "--reuse-port",
                              "--keepalive",
                              "--config",
+                             "--http",
                              "--check-config",
                              "--daemon",
                              "--pid-file",

@@ -1,0 +1,159 @@
+#include "http_session.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/basic_stream.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "asio_support.hpp"
+#include "worker.hpp"
+
+namespace server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+namespace {
+
+constexpr std::size_t header_limit = 8 * 1024;
+constexpr std::size_t body_limit = 64 * 1024;
+
+using http_stream = beast::basic_stream<asio::ip::tcp, executor>;
+using request = http::request<http::string_body>;
+using response = http::response<http::string_body>;
+
+constexpr std::string_view index_page =
+    "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>asio_server</title>"
+    "</head>\n<body><h1>asio_server</h1><ul>"
+    "<li><a href=\"/healthz\">/healthz</a>: 200 while the process runs</li>"
+    "<li><a href=\"/readyz\">/readyz</a>: 200 while accepting, 503 while draining</li>"
+    "</ul></body></html>\n";
+
+response make(const request& req, http::status status, std::string_view type, std::string body) {
+  response res{status, req.version()};
+  res.set(http::field::server, "asio_server");
+  res.set(http::field::content_type, type);
+  res.set(http::field::cache_control, "no-store");
+  res.keep_alive(req.keep_alive());
+  res.body() = std::move(body);
+  res.prepare_payload();
+  if (req.method() == http::verb::head) res.body().clear();  // the length stays
+  return res;
+}
+
+class http_session final : public http_connection {
+ public:
+  http_session(tcp_stream socket, worker& owner) : stream_(std::move(socket)), owner_(owner) {
+    owner_.attach(*this);
+  }
+  ~http_session() { owner_.http_closed(); }
+
+  void close() noexcept override {
+    beast::error_code ignored;
+    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
+  }
+
+  asio::awaitable<void> run() {
+    beast::flat_buffer buffer;
+    const auto& config = owner_.config();
+    for (bool first = true;; first = false) {
+      http::request_parser<http::string_body> parser;
+      parser.header_limit(header_limit);
+      parser.body_limit(body_limit);
+      stream_.expires_after(first ? config.handshake_timeout : config.idle_timeout);
+      auto [ec, n] = co_await http::async_read(stream_, buffer, parser, net::use_tuple);
+      if (ec) {
+        if (const auto status = status_for(ec)) {
+          // The request cannot be read to its end: say why, then close.
+          request req;
+          req.version(11);
+          req.keep_alive(false);
+          co_await send(make(req, *status, "text/plain", std::string(ec.message()) + "\n"));
+        }
+        break;
+      }
+      const request& req = parser.get();
+      response res = respond(req);
+      const bool keep_alive = res.keep_alive();
+      if (!co_await send(std::move(res)) || !keep_alive) break;
+    }
+    beast::error_code ignored;
+    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  }
+
+ private:
+  // A status to send for a request that could not be read, or none when the
+  // connection is simply gone (closed, reset, timed out).
+  static std::optional<http::status> status_for(const beast::error_code& ec) {
+    if (ec == http::error::header_limit) return http::status::request_header_fields_too_large;
+    if (ec == http::error::body_limit) return http::status::payload_too_large;
+    if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
+        ec != http::error::end_of_stream && ec != http::error::partial_message) {
+      return http::status::bad_request;
+    }
+    return std::nullopt;
+  }
+
+  response respond(const request& req) {
+    const std::string_view target(req.target().data(), req.target().size());
+    const std::string_view path = target.substr(0, target.find('?'));
+    const bool known = path == "/" || path == "/healthz" || path == "/readyz";
+    if (!known) return make(req, http::status::not_found, "text/plain", "not found\n");
+    if (req.method() != http::verb::get && req.method() != http::verb::head) {
+      response res =
+          make(req, http::status::method_not_allowed, "text/plain", "method not allowed\n");
+      res.set(http::field::allow, "GET, HEAD");
+      return res;
+    }
+    if (path == "/healthz") return make(req, http::status::ok, "text/plain", "ok\n");
+    if (path == "/readyz") {
+      return owner_.shared().accepting.load(std::memory_order_relaxed)
+                 ? make(req, http::status::ok, "text/plain", "ready\n")
+                 : make(req, http::status::service_unavailable, "text/plain", "draining\n");
+    }
+    return make(req, http::status::ok, "text/html; charset=utf-8", std::string(index_page));
+  }
+
+  asio::awaitable<bool> send(response res) {
+    stream_.expires_after(owner_.config().write_timeout);
+    auto [ec, n] = co_await http::async_write(stream_, res, net::use_tuple);
+    co_return !ec;
+  }
+
+  http_stream stream_;
+  worker& owner_;
+};
+
+}  // namespace
+
+void start_http_session(tcp_stream socket, worker& owner) {
+  owner.http_opened();
+  asio::post(owner.context(), [socket = std::move(socket), &owner]() mutable {
+    if (owner.http_stopped()) {
+      owner.http_closed();
+      return;  // the process is exiting: the socket closes here
+    }
+    auto s = std::make_unique<http_session>(std::move(socket), owner);
+    auto& serving = *s;
+    asio::co_spawn(owner.context(), serving.run(), [s = std::move(s)](std::exception_ptr e) {
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& x) {
+        spdlog::error("http session failed: {}", x.what());
+      } catch (...) {
+        spdlog::error("http session failed");
+      }
+    });
+  });
+}
+
+}  // namespace server

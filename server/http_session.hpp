@@ -1,0 +1,38 @@
+// The HTTP listener's connections (--http): HTTP/1.1 with keep-alive on
+// Boost.Beast, one coroutine per connection on its worker, like a protocol
+// session. It answers the operator's endpoints:
+//   GET /healthz   200 while the process runs
+//   GET /readyz    200 while the server accepts work, 503 from the moment a
+//                  drain starts (a load balancer stops sending new work
+//                  before connections get GOAWAY)
+//   GET /          a page naming the endpoints
+// anything else 404, a method other than GET or HEAD 405 with Allow. The
+// parser's limits: headers 8 KiB, bodies 64 KiB (431 and 413); a request
+// must be complete within --handshake-timeout (the first) or
+// --idle-timeout (the next ones on a kept-alive connection). HTTP
+// connections do not hold a drain: they are answered until the process
+// exits, when they are closed.
+#pragma once
+
+#include <boost/intrusive/list_hook.hpp>
+
+#include "streams.hpp"
+
+namespace server {
+
+class worker;
+
+// What a worker needs of an HTTP connection: to close it at exit.
+class http_connection : public boost::intrusive::list_base_hook<
+                            boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
+ public:
+  virtual void close() noexcept = 0;
+
+ protected:
+  ~http_connection() = default;
+};
+
+// Serves `socket` on `owner`'s thread (posted there).
+void start_http_session(tcp_stream socket, worker& owner);
+
+}  // namespace server
