@@ -37,6 +37,10 @@ std::optional<std::string> config_file::store(const po::options_description& des
   } catch (const po::invalid_config_file_syntax& e) {
     // "... invalid line 'LINE'": find that line.
     return path_ + ": " + line_of_text(e.tokens()) + e.what();
+  } catch (const po::multiple_occurrences& e) {
+    std::string key = e.get_option_name();
+    while (!key.empty() && key.front() == '-') key.erase(0, 1);
+    return path_ + ": " + line_of(key, /*last=*/true) + e.what();
   } catch (const po::error_with_option_name& e) {
     std::string key = e.get_option_name();
     while (!key.empty() && key.front() == '-') key.erase(0, 1);
@@ -64,16 +68,21 @@ std::string config_file::line_of_text(std::string_view text) const {
   return {};
 }
 
-std::string config_file::line_of(std::string_view key) const {
+std::string config_file::line_of(std::string_view key, bool last) const {
+  // "section.key" when the file has [section] lines: the key as written.
+  if (const auto dot = key.rfind('.'); dot != std::string_view::npos) key.remove_prefix(dot + 1);
   std::istringstream lines(text_);
-  std::string line;
+  std::string line, found;
   for (int number = 1; std::getline(lines, line); ++number) {
     std::string_view l = trim(line);
     if (l.substr(0, key.size()) != key) continue;
     l = trim(l.substr(key.size()));
-    if (!l.empty() && l.front() == '=') return "line " + std::to_string(number) + ": ";
+    if (!l.empty() && l.front() == '=') {
+      found = "line " + std::to_string(number) + ": ";
+      if (!last) break;
+    }
   }
-  return {};
+  return found;
 }
 
 }  // namespace server

@@ -33,7 +33,7 @@ class config_file {
 
  private:
   // "line N: " for the line that sets `key`, or "" when none does.
-  std::string line_of(std::string_view key) const;
+  std::string line_of(std::string_view key, bool last = false) const;
   // "line N: " for the line that reads `text`, or "".
   std::string line_of_text(std::string_view text) const;
 

@@ -50,7 +50,8 @@ response make(const request& req, http::status status, std::string_view type, st
 
 class http_session final : public http_connection {
  public:
-  http_session(tcp_stream socket, worker& owner) : stream_(std::move(socket)), owner_(owner) {
+  http_session(tcp_stream socket, worker& owner)
+      : stream_(std::move(socket)), owner_(owner), settings_(owner.settings()) {
     owner_.attach(*this);
   }
   ~http_session() { owner_.http_closed(); }
@@ -63,7 +64,7 @@ class http_session final : public http_connection {
 
   asio::awaitable<void> run() {
     beast::flat_buffer buffer;
-    const auto& config = owner_.config();
+    const server_config& config = settings_->config;  // kept alive by settings_ across reloads
     for (bool first = true;; first = false) {
       http::request_parser<http::string_body> parser;
       parser.header_limit(header_limit);
@@ -123,13 +124,16 @@ class http_session final : public http_connection {
   }
 
   asio::awaitable<bool> send(response res) {
-    stream_.expires_after(owner_.config().write_timeout);
+    stream_.expires_after(settings_->config.write_timeout);
     auto [ec, n] = co_await http::async_write(stream_, res, net::use_tuple);
     co_return !ec;
   }
 
   http_stream stream_;
   worker& owner_;
+  // The settings this connection started with: a reload replaces the
+  // worker's, and these stay alive as long as the connection does.
+  std::shared_ptr<const session_settings> settings_;
 };
 
 }  // namespace

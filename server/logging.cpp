@@ -36,14 +36,21 @@ class reopening_file_sink final : public spdlog::sinks::base_sink<std::mutex> {
  public:
   explicit reopening_file_sink(const std::string& path) {
     // spdlog would make the folders too: a typo must not make directories.
-    std::FILE* probe = std::fopen(path.c_str(), "ab");
-    if (probe == nullptr) throw std::runtime_error(path + ": " + std::strerror(errno));
-    std::fclose(probe);
+    probe(path);
     file_.open(path, /*truncate=*/false);
   }
+  // Throws, and keeps writing to the file it has, when the path cannot be
+  // opened (spdlog's reopen() would close it first and then write to
+  // nothing).
   void reopen() {
     std::lock_guard lock(mutex_);
+    probe(file_.filename());
     file_.reopen(/*truncate=*/false);
+  }
+  static void probe(const std::string& path) {
+    std::FILE* f = std::fopen(path.c_str(), "ab");
+    if (f == nullptr) throw std::runtime_error(path + ": " + std::strerror(errno));
+    std::fclose(f);
   }
 
  private:
@@ -56,6 +63,40 @@ class reopening_file_sink final : public spdlog::sinks::base_sink<std::mutex> {
   spdlog::details::file_helper file_;
 };
 
+// `text` with every byte that is not part of valid UTF-8 written as \xHH:
+// JSON must be UTF-8, and a peer's bytes need not be.
+std::string valid_utf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t n = text.size();
+  for (std::size_t i = 0; i < n;) {
+    const unsigned char c = p[i];
+    std::size_t len = c < 0x80           ? 1
+                      : (c >> 5) == 0x6  ? 2
+                      : (c >> 4) == 0xE  ? 3
+                      : (c >> 3) == 0x1E ? 4
+                                         : 0;
+    bool ok = len != 0 && i + len <= n;
+    for (std::size_t k = 1; ok && k < len; ++k) ok = (p[i + k] >> 6) == 0x2;
+    if (ok && len == 2) ok = c >= 0xC2;  // no overlong
+    if (ok && len == 3) ok = !(c == 0xE0 && p[i + 1] < 0xA0) && !(c == 0xED && p[i + 1] >= 0xA0);
+    if (ok && len == 4)
+      ok = c <= 0xF4 && !(c == 0xF0 && p[i + 1] < 0x90) && !(c == 0xF4 && p[i + 1] >= 0x90);
+    if (ok) {
+      out.append(text.substr(i, len));
+      i += len;
+    } else {
+      static constexpr char hex[] = "0123456789abcdef";
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 0xF];
+      ++i;
+    }
+  }
+  return out;
+}
+
 // --log-format json: {"time":"2026-11-25T07:15:11.123+00:00","level":"info","message":"..."}
 class json_formatter final : public spdlog::formatter {
  public:
@@ -64,7 +105,7 @@ class json_formatter final : public spdlog::formatter {
     time_.format(msg, time);
     const auto level = spdlog::level::to_string_view(msg.level);
     const auto message = boost::json::serialize(
-        boost::json::string(boost::json::string_view(msg.payload.data(), msg.payload.size())));
+        boost::json::string(valid_utf8(std::string_view(msg.payload.data(), msg.payload.size()))));
     fmt::format_to(std::back_inserter(dest), R"({{"time":"{}","level":"{}","message":{}}})",
                    std::string_view(time.data(), time.size()),
                    std::string_view(level.data(), level.size()), message);

@@ -8,6 +8,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <optional>
 #include <string>
@@ -36,6 +37,13 @@ int main(int argc, char* argv[]) {
     auto& o = std::get<server::server_options>(fresh);
     r.config = std::move(o.config);
     r.log_level = o.log.level;
+    // Where the log goes and in what form, the pid file: set at start.
+    if (o.log.target != options.log.target || o.log.file != options.log.file) {
+      r.restart_only.emplace_back("--log-target/--log-file");
+    }
+    if (o.log.json != options.log.json) r.restart_only.emplace_back("--log-format");
+    if (o.pid_file != options.pid_file) r.restart_only.emplace_back("--pid-file");
+    if (o.daemon != options.daemon) r.restart_only.emplace_back("--daemon");
   };
   std::signal(SIGPIPE, SIG_IGN);  // a vanished peer is an error code, not a signal
   // Every connection is a descriptor: take all the system allows.
@@ -53,6 +61,12 @@ int main(int argc, char* argv[]) {
   // far above what the budget (--max-buffered-bytes) lets connections hold.
   ::mallopt(M_MMAP_THRESHOLD, 32 * 1024);
 
+  if (options.daemon && std::getenv("NOTIFY_SOCKET") != nullptr) {
+    std::fprintf(stderr,
+                 "asio_server: --daemon under systemd (NOTIFY_SOCKET is set): systemd runs the "
+                 "server in the foreground; leave daemon out of its config\n");
+    return cli::exit_code::usage;
+  }
   // Before any thread starts (the log's is the first): only the forking
   // thread lives on in the daemon.
   std::optional<server::daemon_link> parent;

@@ -1,12 +1,12 @@
 #include "pid_file.hpp"
 
-#include <signal.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <string>
 
 #include "failure.hpp"
@@ -15,43 +15,50 @@ namespace server {
 
 namespace {
 
-// The process id in the file, or 0 when there is none (or not a number).
-pid_t pid_in(const std::string& path) {
-  std::ifstream in(path);
-  long pid = 0;
-  if (!(in >> pid) || pid <= 0) return 0;
-  return static_cast<pid_t>(pid);
+[[noreturn]] void cannot_write(const std::string& path) {
+  throw cli::unavailable("cannot write --pid-file " + path + ": " + std::strerror(errno));
 }
-
-bool alive(pid_t pid) { return ::kill(pid, 0) == 0 || errno == EPERM; }
 
 }  // namespace
 
 pid_file::pid_file(std::string path) : path_(std::move(path)) {
-  const pid_t holder = pid_in(path_);
-  if (holder != 0 && holder != ::getpid() && alive(holder)) {
-    throw cli::unavailable("another server (pid " + std::to_string(holder) + ") holds --pid-file " +
-                           path_);
-  }
-  const std::string temporary = path_ + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << ::getpid() << '\n';
-    if (!out.flush()) {
-      const std::string why = std::strerror(errno);
-      std::remove(temporary.c_str());
-      throw cli::unavailable("cannot write --pid-file " + path_ + ": " + why);
+  for (;;) {
+    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) cannot_write(path_);
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      const bool held = errno == EWOULDBLOCK;
+      char text[32] = {};
+      const ssize_t n = ::pread(fd_, text, sizeof text - 1, 0);
+      ::close(fd_);
+      fd_ = -1;
+      if (!held) cannot_write(path_);
+      const std::string holder = n > 0 ? std::string(text, std::strcspn(text, "\n")) : "?";
+      throw cli::unavailable("another server (pid " + holder + ") holds --pid-file " + path_);
     }
+    // Locked; but if the server that held it removed the file in between,
+    // this lock is on a file nobody else can see: start again.
+    struct stat held {
+    }, named{};
+    if (::fstat(fd_, &held) == 0 && ::stat(path_.c_str(), &named) == 0 &&
+        held.st_ino == named.st_ino && held.st_dev == named.st_dev) {
+      break;
+    }
+    ::close(fd_);
   }
-  if (std::rename(temporary.c_str(), path_.c_str()) != 0) {
-    const std::string why = std::strerror(errno);
-    std::remove(temporary.c_str());
-    throw cli::unavailable("cannot write --pid-file " + path_ + ": " + why);
+  const std::string text = std::to_string(::getpid()) + "\n";
+  if (::pwrite(fd_, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size()) ||
+      ::ftruncate(fd_, static_cast<off_t>(text.size())) != 0) {
+    const int e = errno;
+    ::close(fd_);
+    errno = e;
+    cannot_write(path_);
   }
 }
 
 pid_file::~pid_file() {
-  if (pid_in(path_) == ::getpid()) ::unlink(path_.c_str());
+  if (fd_ < 0) return;
+  ::unlink(path_.c_str());  // while still locked: no other server has it yet
+  ::close(fd_);
 }
 
 }  // namespace server

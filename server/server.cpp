@@ -73,6 +73,12 @@ std::vector<server::listening> server::listen() {
       opened.push_back(
           {listeners_.back()->kind(), listeners_.back()->name(), listeners_.back()->port()});
     }
+    // Probes still reach --http, which systemd did not pass.
+    if (config_.http) {
+      listeners_.push_back(
+          std::make_unique<listener>(*config_.http, config_, workers_[0]->context(), &tls_));
+      opened.push_back({transport::http, listeners_.back()->name(), listeners_.back()->port()});
+    }
     return opened;
   }
   std::vector<listen_address> where = config_.listeners;

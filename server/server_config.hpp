@@ -94,6 +94,8 @@ struct reloaded {
   std::optional<server_config> config;
   std::string log_level;
   std::string problem;
+  // Options outside server_config that changed and need a restart.
+  std::vector<std::string> restart_only;
 };
 
 }  // namespace server

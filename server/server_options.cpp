@@ -26,11 +26,11 @@ cli::duration seconds_of(std::chrono::milliseconds d) {
   return {std::chrono::duration<double>(d).count()};
 }
 
-std::string absolute(const std::string& path) {
-  if (path.empty()) return path;
-  std::error_code ec;
-  auto p = std::filesystem::absolute(path, ec);
-  return ec ? path : p.lexically_normal().string();
+// `path` against `base` (the folder the server was started in: a daemon
+// has left it for / by the time it reloads).
+std::string absolute(const std::string& path, const std::string& base) {
+  if (path.empty() || path.front() == '/') return path;
+  return (std::filesystem::path(base) / path).lexically_normal().string();
 }
 
 constexpr std::string_view epilogue =
@@ -60,10 +60,12 @@ constexpr std::string_view epilogue =
 
 // One parse of the command line and its config file. `at_start`: --help,
 // --version and --check-config are answered (on stdout) and `stop` set.
-std::variant<server_options, std::string> parse(const std::vector<std::string>& args, bool at_start,
+std::variant<server_options, std::string> parse(const std::vector<std::string>& args,
+                                                const std::string& start_dir, bool at_start,
                                                 std::optional<int>& stop) {
   server_options o;
   o.args = args;
+  o.start_dir = start_dir;
   server_config& c = o.config;
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   cli::count port{c.port}, threads{cores}, max_connections{c.max_connections};
@@ -221,7 +223,12 @@ std::variant<server_options, std::string> parse(const std::vector<std::string>& 
   }
   std::optional<config_file> file;
   if (vm.count("config")) {
-    file.emplace(vm["config"].as<std::string>());
+    const std::string& given = vm["config"].as<std::string>();
+    std::error_code ec;
+    if (std::filesystem::is_directory(absolute(given, start_dir), ec)) {
+      return given + ": cannot read it: it is a directory";
+    }
+    file.emplace(absolute(given, start_dir));
     if (auto problem = file->store(settings, vm)) return *problem;
   }
   try {
@@ -313,15 +320,15 @@ std::variant<server_options, std::string> parse(const std::vector<std::string>& 
                      : log_target::stdout_;
   o.log.json = log_format == "json";
   // Read again on SIGHUP, and a daemon works in /: every file by its whole path.
-  o.config_file = absolute(o.config_file);
-  o.pid_file = absolute(o.pid_file);
-  o.log.file = absolute(o.log.file);
+  o.config_file = absolute(o.config_file, start_dir);
+  o.pid_file = absolute(o.pid_file, start_dir);
+  o.log.file = absolute(o.log.file, start_dir);
   if (o.daemon) {
     for (auto* path : {&c.tls.cert_file, &c.tls.key_file, &c.tls.client_ca_file}) {
-      *path = absolute(*path);
+      *path = absolute(*path, start_dir);
     }
     for (auto& l : c.listeners) {
-      if (l.kind == transport::unix_socket) l.path = absolute(l.path);
+      if (l.kind == transport::unix_socket) l.path = absolute(l.path, start_dir);
     }
   }
   if (at_start && vm.count("check-config")) {
@@ -336,7 +343,9 @@ std::variant<server_options, std::string> parse(const std::vector<std::string>& 
 
 parse_result parse_command_line(int argc, const char* const argv[]) {
   std::optional<int> stop;
-  auto r = parse(std::vector<std::string>(argv + 1, argv + argc), /*at_start=*/true, stop);
+  std::error_code ec;
+  const std::string here = std::filesystem::current_path(ec).string();
+  auto r = parse(std::vector<std::string>(argv + 1, argv + argc), here, /*at_start=*/true, stop);
   if (auto* problem = std::get_if<std::string>(&r)) {
     return {std::nullopt, cli::usage_error(program, *problem)};
   }
@@ -346,7 +355,7 @@ parse_result parse_command_line(int argc, const char* const argv[]) {
 
 std::variant<server_options, std::string> reread_options(const server_options& running) {
   std::optional<int> stop;
-  return parse(running.args, /*at_start=*/false, stop);
+  return parse(running.args, running.start_dir, /*at_start=*/false, stop);
 }
 
 }  // namespace server

@@ -21,6 +21,7 @@ struct server_options {
   // What these options were read from, to read them again on SIGHUP.
   std::vector<std::string> args;  // the command line, without the program's name
   std::string config_file;        // absolute; empty: no --config
+  std::string start_dir;          // relative paths are relative to it, on reload too
 };
 
 // Parses argv (and the --config file). Returns the options, or an exit code

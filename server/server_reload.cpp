@@ -66,7 +66,8 @@ void server::reload() {
     return done();
   }
   server_config fresh = std::move(*r.config);
-  const auto kept = keep_what_needs_a_restart(workers_[0]->config(), fresh);
+  auto kept = keep_what_needs_a_restart(workers_[0]->config(), fresh);
+  kept.insert(kept.end(), r.restart_only.begin(), r.restart_only.end());
   // New handshakes get the TLS files as they are now (a rotated
   // certificate); connections already made keep theirs.
   if (has_tls_) {

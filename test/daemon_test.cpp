@@ -34,6 +34,13 @@ std::string status_field(pid_t pid, const std::string& field) {
 
 bool alive(pid_t pid) { return ::kill(pid, 0) == 0; }
 
+// Running, not a child that exited and was not reaped yet.
+bool serving(pid_t pid) {
+  const std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+  const auto close = stat.rfind(')');
+  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z';
+}
+
 bool gone_within(pid_t pid, std::chrono::seconds limit) {
   for (auto waited = 0ms; waited < limit; waited += 50ms) {
     if (!alive(pid)) return true;
@@ -103,6 +110,54 @@ BOOST_AUTO_TEST_CASE(a_stale_pid_file_is_replaced) {
   BOOST_TEST(!std::filesystem::exists(pid_path));
 }
 
+BOOST_AUTO_TEST_CASE(of_servers_started_at_once_on_one_pid_file_exactly_one_runs) {
+  const std::string pid_path = path_in_scratch("race.pid");
+  for (int round = 0; round < 5; ++round) {
+    std::vector<std::unique_ptr<child_process>> started;
+    for (int i = 0; i < 3; ++i) {
+      started.push_back(std::make_unique<child_process>(std::vector<std::string>{
+          server_bin, "--listen", "tcp://127.0.0.1:0", "--pid-file", pid_path}));
+    }
+    ::usleep(500'000);
+    int running = 0;
+    for (auto& c : started) running += serving(c->pid()) ? 1 : 0;
+    BOOST_TEST(running == 1, "round " << round << ": " << running << " servers run");
+    for (auto& c : started) {
+      if (serving(c->pid())) {
+        BOOST_TEST(std::stoi(read_file(pid_path)) == c->pid());
+        c->send_signal(SIGTERM);
+      }
+      c->wait(10s);
+    }
+    BOOST_TEST(!std::filesystem::exists(pid_path));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_daemon_started_with_relative_paths_reloads_them_from_where_it_started) {
+  namespace fs = std::filesystem;
+  const std::string dir = path_in_scratch("relative");
+  fs::create_directories(dir);
+  write_file(dir + "/srv.conf", "greeting = first\n");
+  const auto started = test::run({"/bin/sh", "-c",
+                                  "cd " + dir + " && exec " + server_bin +
+                                      " --daemon --config srv.conf --pid-file srv.pid "
+                                      "--log-file srv.log --listen unix:srv.sock"});
+  BOOST_TEST(started.exit_code == 0, started.err);
+  const pid_t pid = std::stoi(read_file(dir + "/srv.pid"));
+  write_file(dir + "/srv.conf", "greeting = second\n");
+  ::kill(pid, SIGHUP);
+  for (int i = 0; i < 100 && !contains(read_file(dir + "/srv.log"), "SIGHUP:"); ++i) {
+    ::usleep(50'000);
+  }
+  const std::string log = read_file(dir + "/srv.log");
+  BOOST_TEST(contains(log, "SIGHUP: configuration reloaded"), log);
+  BOOST_TEST(!contains(log, "needs a restart"), log);
+  const auto r = client({"--unix", dir + "/srv.sock"});
+  BOOST_TEST(contains(r.out, "second"), r.out + r.err);
+  ::kill(pid, SIGTERM);
+  BOOST_TEST(gone_within(pid, 10s));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(log_targets)
@@ -123,6 +178,24 @@ BOOST_AUTO_TEST_CASE(sigusr1_reopens_the_log_file_that_logrotate_moved) {
   BOOST_TEST(contains(new_log, "SIGUSR1: log file reopened"));
   BOOST_TEST(contains(new_log, "after rotation"));
   BOOST_TEST(srv.process().out().find("before rotation") == std::string::npos);  // not on stdout
+}
+
+BOOST_AUTO_TEST_CASE(a_log_file_that_cannot_be_reopened_is_said_and_the_old_one_kept) {
+  namespace fs = std::filesystem;
+  const std::string dir = path_in_scratch("logs"), log = dir + "/a.log";
+  fs::remove_all(dir);
+  fs::remove_all(dir + ".old");
+  fs::create_directories(dir);
+  server srv({"--listen", "tcp://127.0.0.1:0", "--log-file", log});
+  fs::rename(dir, dir + ".old");
+  write_file(dir, "a file where the folder was\n");  // logrotate gone wrong
+  srv.process().send_signal(SIGUSR1);
+  BOOST_TEST(client({"--port", srv.port(), "--message", "still here"}).exit_code == 0);
+  BOOST_TEST(srv.terminate() == 0);  // no crash
+  const std::string kept = read_file(dir + ".old/a.log");
+  BOOST_TEST(contains(kept, "SIGUSR1: cannot reopen the log file"), kept);
+  BOOST_TEST(contains(kept, "still here"));
+  fs::remove(dir);
 }
 
 BOOST_AUTO_TEST_CASE(json_logs_are_one_object_a_line_whatever_the_message_holds) {
@@ -149,6 +222,24 @@ BOOST_AUTO_TEST_CASE(json_logs_are_one_object_a_line_whatever_the_message_holds)
   }
   BOOST_TEST(objects >= 4);
   BOOST_TEST(found);
+}
+
+BOOST_AUTO_TEST_CASE(json_logs_stay_valid_utf8_whatever_bytes_a_peer_sends) {
+  server srv({"--listen", "tcp://127.0.0.1:0", "--log-format", "json"});
+  {
+    test::blocking_peer raw(static_cast<std::uint16_t>(std::stoi(srv.port())));
+    raw.send(std::string("bytes \xff\xfe and \xc3\x28 end\n"));
+    BOOST_TEST(raw.read_some() == "Hello (server)!");
+  }
+  BOOST_TEST(srv.log_shows("end"));
+  BOOST_TEST(srv.terminate() == 0);
+  std::istringstream lines(srv.process().out());
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("listening on", 0) == 0) continue;
+    boost::system::error_code ec;
+    boost::json::parse(line, ec);  // Boost.JSON refuses invalid UTF-8
+    BOOST_TEST(!ec, "not valid JSON: " << line);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(log_options_that_conflict_or_cannot_be_opened_stop_the_start) {

@@ -121,4 +121,23 @@ BOOST_AUTO_TEST_CASE(bad_http_gets_its_status_or_a_close_and_the_server_goes_on)
   BOOST_TEST(srv.terminate() == 0);
 }
 
+BOOST_AUTO_TEST_CASE(a_kept_alive_connection_outlives_two_reloads) {
+  // Its settings are the ones it started with, kept alive by it (found by a
+  // review: it held a reference the second reload freed; ASan sees that).
+  server srv({"--listen", "tcp://127.0.0.1:0", "--http", "127.0.0.1:0"}, 2);
+  const auto http = port_of(srv.name(1));
+  srv.process().send_signal(SIGHUP);
+  BOOST_TEST(srv.log_shows("configuration reloaded"));
+  test::blocking_peer kept(http);
+  kept.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+  BOOST_TEST(contains(kept.read_some(), "200 OK"));
+  for (int i = 0; i < 2; ++i) {
+    srv.process().send_signal(SIGHUP);
+    BOOST_TEST(srv.log_shows("configuration reloaded"));
+  }
+  kept.send("GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n");
+  BOOST_TEST(contains(kept.read_some(), "200 OK"));
+  BOOST_TEST(srv.terminate() == 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -92,13 +92,18 @@ BOOST_AUTO_TEST_CASE(a_bad_file_is_one_line_naming_the_file_the_line_and_the_pro
            {"port = eighty\n", f + ": line 1: 'eighty' is not a whole number for port"},
            {"\n\nport = 70000\n", f + ": line 3: --port must be from 0 to 65535"},
            {"port = 0\njust words\n", f + ": line 2: "},
-           {"idle-timeout = soon\n", f + ": line 1: 'soon' is not"}}) {
+           {"idle-timeout = soon\n", f + ": line 1: 'soon' is not"},
+           {"port = 0\nport = 1\n", f + ": line 2: option 'port' cannot be specified more"},
+           {"port = 0\n[x]\ngreeting = hi\n", f + ": line 3: unrecognised option 'x.greeting'"}}) {
     write_file(f, b.text);
     const auto r = test::run({server_bin, "--config", f});
     BOOST_TEST(r.exit_code == 64);
     BOOST_TEST(contains(r.err, "asio_server: " + b.says), r.err);
     BOOST_TEST(std::count(r.err.begin(), r.err.end(), '\n') == 2);  // the line and the --help hint
   }
+  const auto folder = test::run({server_bin, "--config", scratch().path, "--check-config"});
+  BOOST_TEST(folder.exit_code == 64);
+  BOOST_TEST(contains(folder.err, ": cannot read it: it is a directory"), folder.err);
   const auto missing = test::run({server_bin, "--config", path_in_scratch("nothing-here.conf")});
   BOOST_TEST(missing.exit_code == 64);
   BOOST_TEST(contains(missing.err, "nothing-here.conf: cannot read it: No such file or directory"));
