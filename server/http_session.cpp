@@ -1,7 +1,5 @@
 #include "http_session.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/basic_stream.hpp>
@@ -12,6 +10,7 @@
 #include <string>
 
 #include "asio_support.hpp"
+#include "session_log.hpp"
 #include "worker.hpp"
 
 namespace server {
@@ -147,16 +146,8 @@ void start_http_session(tcp_stream socket, worker& owner) {
     }
     auto s = std::make_unique<http_session>(std::move(socket), owner);
     auto& serving = *s;
-    asio::co_spawn(owner.context(), serving.run(), [s = std::move(s)](std::exception_ptr e) {
-      if (!e) return;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& x) {
-        spdlog::error("http session failed: {}", x.what());
-      } catch (...) {
-        spdlog::error("http session failed");
-      }
-    });
+    asio::co_spawn(owner.context(), serving.run(),
+                   [s = std::move(s)](std::exception_ptr e) { log_session_failure(e); });
   });
 }
 

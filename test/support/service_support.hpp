@@ -87,42 +87,22 @@ class notify_socket {
   int fd_ = -1;
 };
 
-// asio_server under `env`, e.g. {"NOTIFY_SOCKET=/tmp/x"}, with `args`; the
-// "listening on" lines read back, `listeners` of them.
-class server_in_env {
+// asio_server under `env`, e.g. {"NOTIFY_SOCKET=/tmp/x"}, and `wrapper`,
+// with `args`; the "listening on" lines read back, `listeners` of them.
+class server_in_env : public test::transport::server {
  public:
   server_in_env(std::vector<std::string> env, std::vector<std::string> args, int listeners = 1,
-                std::vector<std::string> wrapper = {}) {
-    std::vector<std::string> argv{"/usr/bin/env"};
-    argv.insert(argv.end(), env.begin(), env.end());
-    argv.insert(argv.end(), wrapper.begin(), wrapper.end());
-    argv.push_back(server_bin);
-    argv.insert(argv.end(), args.begin(), args.end());
-    child_.emplace(std::move(argv), std::string{}, /*keep_stdin_open=*/true);
-    while (names_.size() < static_cast<std::size_t>(listeners)) {
-      const auto line = child_->read_line(10s);
-      BOOST_REQUIRE_MESSAGE(line.has_value(), "no 'listening on' line; stderr: " << child_->err());
-      if (line->rfind("listening on ", 0) == 0) names_.push_back(line->substr(13));
-    }
-  }
-  const std::string& name(std::size_t i = 0) const { return names_.at(i); }
-  std::string port(std::size_t i = 0) const { return name(i).substr(name(i).rfind(':') + 1); }
-  child_process& process() { return *child_; }
-  bool log_shows(const std::string& text) {
-    if (contains(child_->out(), text)) return true;
-    while (auto line = child_->read_line(10s)) {
-      if (contains(*line, text)) return true;
-    }
-    return false;
-  }
-  int terminate() {
-    child_->send_signal(SIGTERM);
-    return child_->wait(10s);
-  }
+                std::vector<std::string> wrapper = {})
+      : server(std::move(args), listeners, prefix(std::move(env), std::move(wrapper))) {}
 
  private:
-  std::optional<child_process> child_;
-  std::vector<std::string> names_;
+  static std::vector<std::string> prefix(std::vector<std::string> env,
+                                         std::vector<std::string> wrapper) {
+    std::vector<std::string> p{"/usr/bin/env"};
+    p.insert(p.end(), env.begin(), env.end());
+    p.insert(p.end(), wrapper.begin(), wrapper.end());
+    return p;
+  }
 };
 
 }  // namespace test::service

@@ -56,8 +56,11 @@ inline std::string socket_path(const std::string& name) { return scratch().path 
 // per listener.
 class server {
  public:
-  explicit server(std::vector<std::string> args, int listeners = 1) {
-    std::vector<std::string> argv{server_bin};
+  // `prefix` runs it: {"/usr/bin/env", "VAR=value"}, a wrapper.
+  explicit server(std::vector<std::string> args, int listeners = 1,
+                  std::vector<std::string> prefix = {}) {
+    std::vector<std::string> argv = std::move(prefix);
+    argv.push_back(server_bin);
     argv.insert(argv.end(), args.begin(), args.end());
     child_.emplace(std::move(argv), std::string{}, /*keep_stdin_open=*/true);
     // The log shares standard output, and what it says while the listeners
