@@ -16,6 +16,7 @@
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <filesystem>
+#include <iostream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -88,9 +89,13 @@ class server {
     }
     return false;
   }
+  // SIGTERM, and the exit status. Anything but 0 shows the server's stderr:
+  // under a sanitizer, its report (ThreadSanitizer exits 66).
   int terminate() {
     child_->send_signal(SIGTERM);
-    return child_->wait(10s);
+    const int status = child_->wait(10s);
+    if (status != 0) std::cerr << "asio_server exited " << status << "; stderr:\n" << child_->err();
+    return status;
   }
 
  private:
