@@ -25,6 +25,10 @@ packages=(
   iproute2                          # ss: the tests read socket options as a user would
   clang                             # the asan preset and the fuzz targets
   libclang-rt-14-dev                # clang's sanitizer runtimes and libFuzzer
+  prometheus                        # promtool checks /metrics (its daemon is not started)
+  chromium                          # the browser test's browser (driven by playwright-core)
+  nodejs                            # runs the browser test
+  npm                               # installs playwright-core (test/browser/package.json)
 )
 
 missing=()
@@ -32,13 +36,25 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 
-if ((${#missing[@]} == 0)); then
-  exit 0
+# A machine that has node and npm already (not from Debian) keeps them.
+command -v node >/dev/null && missing=("${missing[@]/nodejs/}")
+command -v npm >/dev/null && missing=("${missing[@]/npm/}")
+read -ra missing <<<"${missing[*]}"
+
+if ((${#missing[@]} != 0)); then
+  echo "setup: installing ${missing[*]}"
+  sudo=()
+  if [[ $(id -u) -ne 0 ]]; then sudo=(sudo); fi
+  # RUNLEVEL=1: the packages' maintainer scripts start no daemon (prometheus).
+  export DEBIAN_FRONTEND=noninteractive RUNLEVEL=1
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-echo "setup: installing ${missing[*]}"
-sudo=()
-if [[ $(id -u) -ne 0 ]]; then sudo=(sudo); fi
-export DEBIAN_FRONTEND=noninteractive
-"${sudo[@]}" apt-get update -qq
-"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# playwright-core, pinned by test/browser/package-lock.json; it downloads no
+# browser (the test drives Debian's /usr/bin/chromium).
+browser_dir="$(dirname "$0")/../test/browser"
+if [[ -f $browser_dir/package-lock.json && ! -d $browser_dir/node_modules/playwright-core ]]; then
+  echo "setup: npm ci in test/browser"
+  (cd "$browser_dir" && npm ci --no-audit --no-fund --loglevel=error)
+fi

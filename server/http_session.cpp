@@ -2,15 +2,19 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <chrono>
 #include <memory>
 #include <string>
 
 #include "asio_support.hpp"
+#include "http_stream.hpp"
+#include "metrics_report.hpp"
 #include "session_log.hpp"
+#include "web_assets.hpp"
+#include "websocket_session.hpp"
 #include "worker.hpp"
 
 namespace server {
@@ -24,16 +28,14 @@ namespace {
 constexpr std::size_t header_limit = 8 * 1024;
 constexpr std::size_t body_limit = 64 * 1024;
 
-using http_stream = beast::basic_stream<asio::ip::tcp, executor>;
-using request = http::request<http::string_body>;
+using request = http_request;
 using response = http::response<http::string_body>;
 
-constexpr std::string_view index_page =
-    "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>asio_server</title>"
-    "</head>\n<body><h1>asio_server</h1><ul>"
-    "<li><a href=\"/healthz\">/healthz</a>: 200 while the process runs</li>"
-    "<li><a href=\"/readyz\">/readyz</a>: 200 while accepting, 503 while draining</li>"
-    "</ul></body></html>\n";
+// The page's files come from this server only, and nothing in them runs
+// from a message: what a peer sent is shown as text (app.js).
+constexpr std::string_view page_policy =
+    "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; "
+    "script-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
 
 response make(const request& req, http::status status, std::string_view type, std::string body) {
   response res{status, req.version()};
@@ -52,13 +54,21 @@ class http_session final : public http_connection {
   http_session(tcp_stream socket, worker& owner)
       : stream_(std::move(socket)), owner_(owner), settings_(owner.settings()) {
     owner_.attach(*this);
+    owner_.metrics().open(metrics::link::http);
   }
-  ~http_session() { owner_.http_closed(); }
+  ~http_session() {
+    owner_.metrics().close(metrics::link::http);
+    owner_.http_closed();
+  }
 
   void close() noexcept override {
     beast::error_code ignored;
     stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
     stream_.socket().close(ignored);
+  }
+
+  void go_away() override {
+    if (websocket_) websocket_->go_away();
   }
 
   asio::awaitable<void> run() {
@@ -80,7 +90,17 @@ class http_session final : public http_connection {
         }
         break;
       }
-      const request& req = parser.get();
+      request& req = parser.get();
+      if (is_websocket_path(req)) {
+        if (beast::websocket::is_upgrade(req) && same_origin(req)) {
+          websocket_ = make_websocket_session(stream_, owner_, settings_);
+          co_await websocket_->run(std::move(req));
+          co_return;  // the WebSocket closed the connection
+        }
+        if (beast::websocket::is_upgrade(req)) {
+          owner_.metrics().refuse(metrics::refusal::websocket_origin);
+        }
+      }
       response res = respond(req);
       const bool keep_alive = res.keep_alive();
       if (!co_await send(std::move(res)) || !keep_alive) break;
@@ -102,10 +122,39 @@ class http_session final : public http_connection {
     return std::nullopt;
   }
 
-  response respond(const request& req) {
+  static std::string_view path_of(const request& req) {
     const std::string_view target(req.target().data(), req.target().size());
-    const std::string_view path = target.substr(0, target.find('?'));
-    const bool known = path == "/" || path == "/healthz" || path == "/readyz";
+    return target.substr(0, target.find('?'));
+  }
+  static bool is_websocket_path(const request& req) { return path_of(req) == "/ws"; }
+
+  // A browser says which page opened a WebSocket (Origin); only this
+  // server's own page may (no other site's script can talk to it in its
+  // visitor's name). A client that is no browser sends no Origin.
+  static bool same_origin(const request& req) {
+    const auto origin = req.find(http::field::origin);
+    if (origin == req.end()) return true;
+    const auto host = req.find(http::field::host);
+    if (host == req.end()) return false;
+    return origin->value() == std::string("http://") + std::string(host->value());
+  }
+
+  response respond(const request& req) {
+    const std::string_view path = path_of(req);
+    if (path == "/ws") {
+      if (beast::websocket::is_upgrade(req)) {
+        return make(req, http::status::forbidden, "text/plain",
+                    "forbidden: a WebSocket from another origin than this server's page\n");
+      }
+      response res = make(req, http::status::upgrade_required, "text/plain",
+                          "/ws speaks the protocol over a WebSocket: send an upgrade request\n");
+      res.set(http::field::upgrade, "websocket");
+      res.set(http::field::connection, "Upgrade");
+      return res;
+    }
+    const web_asset* asset = find_web_asset(path);
+    const bool known =
+        asset || path == "/healthz" || path == "/readyz" || path == "/metrics" || path == "/stats";
     if (!known) return make(req, http::status::not_found, "text/plain", "not found\n");
     if (req.method() != http::verb::get && req.method() != http::verb::head) {
       response res =
@@ -119,7 +168,22 @@ class http_session final : public http_connection {
                  ? make(req, http::status::ok, "text/plain", "ready\n")
                  : make(req, http::status::service_unavailable, "text/plain", "draining\n");
     }
-    return make(req, http::status::ok, "text/html; charset=utf-8", std::string(index_page));
+    if (path == "/metrics" || path == "/stats") {
+      const auto totals = metrics::sum(owner_.shared().worker_metrics);
+      const metrics::report_context context{
+          !owner_.shared().accepting.load(std::memory_order_relaxed),
+          steady_clock::now() - owner_.shared().started};
+      if (path == "/stats") {
+        return make(req, http::status::ok, "application/json",
+                    metrics::stats_json(totals, context));
+      }
+      return make(req, http::status::ok, "text/plain; version=0.0.4; charset=utf-8",
+                  metrics::prometheus_text(totals, context));
+    }
+    response res = make(req, http::status::ok, asset->content_type, std::string(asset->body));
+    res.set("Content-Security-Policy", page_policy);
+    res.set("X-Content-Type-Options", "nosniff");
+    return res;
   }
 
   asio::awaitable<bool> send(response res) {
@@ -133,6 +197,8 @@ class http_session final : public http_connection {
   // The settings this connection started with: a reload replaces the
   // worker's, and these stay alive as long as the connection does.
   std::shared_ptr<const session_settings> settings_;
+  // After an upgrade at /ws: the WebSocket over stream_.
+  std::unique_ptr<websocket_session> websocket_;
 };
 
 }  // namespace

@@ -322,6 +322,12 @@ asio::awaitable<void> listener::accept_loop(Acceptor& acceptor,
                                  ? workers[0]->shared().http_live.load(std::memory_order_relaxed)
                                  : tracker.live();
     if (open >= live.max_connections) {
+      // Worker 0's counts: this is its thread.
+      workers[0]->metrics().refuse(metrics::refusal::max_connections);
+      if (where_.kind == transport::tcp || where_.kind == transport::unix_socket) {
+        workers[0]->metrics().engine.error(
+            static_cast<std::uint16_t>(proto::error_code::server_busy));
+      }
       turn_away(socket, live.max_connections,
                 where_.kind == transport::tcp || where_.kind == transport::unix_socket,
                 turned_away);

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "frame_codec.hpp"
+#include "metrics.hpp"
 
 namespace server {
 
@@ -75,8 +76,10 @@ struct feed_result {
 
 class protocol_engine {
  public:
-  // `settings` must outlive the engine.
-  explicit protocol_engine(const engine_settings& settings) noexcept;
+  // `settings` must outlive the engine, and `counts` (if given) too: every
+  // request answered and every ERROR said is counted there.
+  explicit protocol_engine(const engine_settings& settings,
+                           metrics::engine_counts* counts = nullptr) noexcept;
 
   // Answers every complete request at the front of `input`, appending the
   // replies to `replies`. After close_after_replies, feeds answer nothing.
@@ -89,8 +92,7 @@ class protocol_engine {
 
   // When the server will not buffer the frame that `pending` begins (over
   // the memory budget): ERROR 4 with `why`, for a framed peer.
-  void refuse(proto::bytes_view pending, std::string_view why,
-              std::vector<std::byte>& replies) const;
+  void refuse(proto::bytes_view pending, std::string_view why, std::vector<std::byte>& replies);
 
   peer_kind kind() const noexcept { return kind_; }
   std::uint32_t last_answered() const noexcept { return last_answered_; }
@@ -100,7 +102,15 @@ class protocol_engine {
   feed_result feed_frames(proto::bytes_view input, std::vector<std::byte>& replies,
                           engine_events& events);
 
+  void count(metrics::request r) const noexcept {
+    if (counts_) counts_->request(r);
+  }
+  void count_error(proto::error_code e) const noexcept {
+    if (counts_) counts_->error(static_cast<std::uint16_t>(e));
+  }
+
   const engine_settings* settings_;
+  metrics::engine_counts* counts_;
   std::uint32_t last_answered_ = 0;
   peer_kind kind_;
   bool greeted_ = false;  // raw: the first message has had the greeting

@@ -10,6 +10,7 @@
 #include "failure.hpp"
 #include "listener.hpp"
 #include "logging.hpp"
+#include "metrics_report.hpp"
 #include "systemd.hpp"
 
 namespace server {
@@ -29,6 +30,7 @@ server::server(server_config config)
         for (unsigned i = 0; i < n; ++i) {
           w.push_back(std::make_unique<worker>(
               i, shared_, [this](std::exception_ptr e) { fail(e, "a completion handler"); }));
+          shared_.worker_metrics.push_back(&w.back()->metrics());
         }
         return w;
       }()),
@@ -223,11 +225,12 @@ void server::force_close_all() {
 }
 
 server::totals server::summary() const {
+  const auto sum = metrics::sum(shared_.worker_metrics);
   totals t;
-  for (const auto& w : workers_) {
-    t.connections += w->connections;
-    t.requests += w->requests;
+  for (auto l : {metrics::link::tcp, metrics::link::tls, metrics::link::unix_socket}) {
+    t.connections += sum.opened[static_cast<std::size_t>(l)];
   }
+  for (auto n : sum.requests) t.requests += n;
   t.force_closed = force_closed_.load();
   return t;
 }

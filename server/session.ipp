@@ -42,12 +42,24 @@ void start_session(Stream stream, worker& owner) {
              });
 }
 
+// The transport a session is counted under in the metrics.
+template <typename Stream>
+constexpr metrics::link link_of() noexcept {
+  if constexpr (stream_traits<Stream>::tls) {
+    return metrics::link::tls;
+  } else if constexpr (std::is_same_v<Stream, unix_stream>) {
+    return metrics::link::unix_socket;
+  } else {
+    return metrics::link::tcp;
+  }
+}
+
 template <typename Stream>
 session<Stream>::session(Stream stream, worker& owner)
     : stream_(std::move(stream)),
       owner_(owner),
       settings_(owner.settings()),
-      engine_(settings_->engine),
+      engine_(settings_->engine, &owner.metrics().engine),
       state_(settings_->timeouts, steady_clock::now()),
       buffers_(owner.shared().budget, !stream_traits<Stream>::readiness_io) {
   peer_ = peer_of(stream_);
@@ -89,7 +101,7 @@ task<void> session<Stream>::run() {
 template <typename Stream>
 void session<Stream>::begin() {
   owner_.attach(*this);
-  ++owner_.connections;
+  owner_.metrics().open(link_of<Stream>());
   if (spdlog::should_log(spdlog::level::debug)) {
     spdlog::debug("{}: connected{}", peer_.text(), peer_details(stream_));
   }
@@ -181,6 +193,7 @@ bool session<Stream>::took(error_code ec, std::size_t n) {
     return false;
   }
   if (n == 0) return false;  // readable, but nothing after all
+  owner_.metrics().bytes_in.add(n);
   return answer(fresh);
 }
 
@@ -219,14 +232,13 @@ bool session<Stream>::answer(proto::bytes_view fresh) {
   std::vector<std::byte>& replies = owner_.reply_scratch();
   replies.clear();  // empty already, unless a session failed between its read and write
   request_log log(peer_, owner_.warnings(), warned_unknown_);
+  const auto now = steady_clock::now();
   const feed_result r = engine_.feed(fresh.empty() ? in.readable() : fresh, replies, log);
   if (fresh.empty()) {
     in.consume(r.consumed);
   } else if (r.consumed < fresh.size()) {
     buffers_.keep(fresh.subspan(r.consumed), r.next_frame_size);
   }
-  owner_.requests += r.answered;
-  const auto now = steady_clock::now();
   state_.read(now, r.answered != 0, !in.empty());
   if (buffers_.after_read(now)) owner_.watchdog().due(buffers_.cool_down_at());
   owner_.watchdog().due(state_.deadline());
@@ -235,7 +247,12 @@ bool session<Stream>::answer(proto::bytes_view fresh) {
   if (!in.empty()) owner_.watchdog().due(now + watchdog::memory_look);
   if (r.next == next_step::close_after_replies) ending_ = end_reason::bad_frame;
   error_code ec;
-  if (send_now(ec)) return false;
+  const bool all_sent = send_now(ec);
+  // The requests' time in the server: from their read to their replies
+  // written (or queued, for a peer that is slow to take them or for TLS,
+  // which writes asynchronously: a slow reader is not a slow request).
+  if (r.answered != 0) owner_.metrics().latency.observe(steady_clock::now() - now, r.answered);
+  if (all_sent) return false;
   if (ec) {
     spdlog::debug("{}: write: {}", peer_.text(), ec.message());
     ending_ = stream_.is_open() ? end_reason::connection_lost : end_reason::closed_by_server;
@@ -260,6 +277,7 @@ bool session<Stream>::send_now(error_code& ec) {
         lowest(stream_).write_some(asio::buffer(replies.data() + sent, replies.size() - sent), ec);
     if (ec) break;
   }
+  owner_.metrics().bytes_out.add(sent);
   const bool all = sent == replies.size();
   if (!all && (ec == asio::error::would_block || ec == asio::error::try_again)) {
     // The peer is behind: the rest waits in this session's own buffer, since
@@ -308,6 +326,7 @@ task<void> session<Stream>::send_rest() {
       co_return;
     }
     out.consume(n);
+    owner_.metrics().bytes_out.add(n);
     state_.wrote(steady_clock::now());
     unsent_ = unsent_in_kernel();
   }

@@ -6,8 +6,8 @@
 template <typename Stream>
 task<void> session<Stream>::goodbye() {
   const end_reason why = *ending_;
-  log_end(why, {peer_, settings_->config, owner_.warnings(), buffers_.in.size(), pending_frame_size(),
-                buffers_.out.size()});
+  log_end(why, {peer_, settings_->config, owner_.warnings(), buffers_.in.size(),
+                pending_frame_size(), buffers_.out.size()});
   if constexpr (stream_traits<Stream>::tls) {
     if (!stream_.established) co_return;  // no record can be said before the handshake
   }
@@ -21,6 +21,7 @@ task<void> session<Stream>::goodbye() {
       engine_.say_goodbye(replies);
       break;
     case end_reason::over_budget:
+      owner_.metrics().refuse(metrics::refusal::memory_budget);
       engine_.refuse(buffers_.in.readable(),
                      "server busy: out of memory for buffered frames (--max-buffered-bytes); "
                      "frame refused, send it again later",
@@ -78,5 +79,6 @@ void session<Stream>::finish() {
   stream_.close(ignored);
   buffers_.clear();
   owner_.detach(*this);
+  owner_.metrics().close(link_of<Stream>());
   spdlog::debug("{}: closed", peer_.text());
 }

@@ -77,6 +77,7 @@ void worker::begin_drain() {
   if (sessions_.empty()) watchdog_.stop();
   // go_away() never unlinks synchronously, so iterating is safe.
   for (auto& s : sessions_) s.go_away();
+  for (auto& c : http_connections_) c.go_away();
 }
 
 void worker::close_http_connections() noexcept {

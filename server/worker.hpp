@@ -30,6 +30,7 @@
 #include "http_session.hpp"
 #include "logging.hpp"
 #include "memory_budget.hpp"
+#include "metrics.hpp"
 #include "protocol_engine.hpp"
 #include "server_config.hpp"
 #include "session_state.hpp"
@@ -91,6 +92,10 @@ struct shared_state {
   // HTTP connections open (--http), held to --max-connections apart from the
   // protocol's: they do not hold a drain.
   std::atomic<std::size_t> http_live{0};
+  // Every worker's counts, for a scrape on any of them (set before any
+  // thread starts), and when the server started, for its uptime.
+  std::vector<const metrics::worker_metrics*> worker_metrics;
+  const steady_clock::time_point started = steady_clock::now();
 };
 
 class worker {
@@ -151,9 +156,10 @@ class worker {
   // frames; the watchdog's next look gives such a size back.
   static constexpr std::size_t reply_scratch_keep = 4 * read_scratch_size;
 
-  // Totals kept by this worker's sessions; read them after run() returned.
-  std::uint64_t connections = 0;
-  std::uint64_t requests = 0;
+  // What this worker's sessions (and, on worker 0, the accept loops)
+  // count: written on this worker's thread only, read by scrapes anywhere.
+  metrics::worker_metrics& metrics() noexcept { return metrics_; }
+  const metrics::worker_metrics& metrics() const noexcept { return metrics_; }
 
  private:
   using session_list =
@@ -166,6 +172,7 @@ class worker {
   // the sessions still in it; the watchdog's timer is last, since it must
   // go before its io_context.
   unsigned index_;
+  metrics::worker_metrics metrics_;
   shared_state& shared_;
   std::function<void(std::exception_ptr)> on_failure_;
   std::shared_ptr<const session_settings> settings_;

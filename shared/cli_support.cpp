@@ -21,6 +21,8 @@ int usage_error(std::string_view program, std::string_view reason) {
   return exit_code::usage;
 }
 
+std::string_view version() noexcept { return ASIO_SERVER_VERSION; }
+
 void print_version(std::string_view program) {
   std::printf("%.*s %s (protocol version %d, Boost %d.%d.%d)\n", static_cast<int>(program.size()),
               program.data(), ASIO_SERVER_VERSION, int{proto::version}, BOOST_VERSION / 100000,

@@ -22,6 +22,9 @@ std::optional<int> parse_options(int argc, const char* const argv[],
 // Prints "PROGRAM: REASON" and a hint to run --help on stderr; returns 64.
 int usage_error(std::string_view program, std::string_view reason);
 
+// The project's version, "0.1.0".
+std::string_view version() noexcept;
+
 // Prints "PROGRAM VERSION (protocol version 1, Boost X.Y.Z)" on stdout.
 void print_version(std::string_view program);
 

@@ -54,7 +54,7 @@ BOOST_AUTO_TEST_CASE(healthz_readyz_and_the_rest_answer_as_documented) {
   BOOST_TEST(contains(health, "\r\n\r\nok\n"));
   BOOST_TEST(status_line(get(http, "/readyz")) == "HTTP/1.1 200 OK");
   BOOST_TEST(status_line(get(http, "/readyz?verbose")) == "HTTP/1.1 200 OK");
-  BOOST_TEST(contains(get(http, "/"), "<h1>asio_server</h1>"));
+  BOOST_TEST(contains(get(http, "/"), "<title>asio_server</title>"));
   BOOST_TEST(status_line(get(http, "/nothing-here")) == "HTTP/1.1 404 Not Found");
   const auto post = get(http, "/healthz", "POST");
   BOOST_TEST(status_line(post) == "HTTP/1.1 405 Method Not Allowed");

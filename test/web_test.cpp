@@ -1,0 +1,370 @@
+// The web side of --http: /metrics counted exactly and checked by promtool,
+// /stats, and the protocol over a WebSocket at /ws (its answers, its bad
+// input and its drain), spoken by a small WebSocket client written here
+// over a plain socket, so that every byte the server is sent is the test's.
+#include <signal.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/test/unit_test.hpp>
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <regex>
+#include <string>
+
+#include "blocking_peer.hpp"
+#include "service_support.hpp"
+
+using namespace test::service;
+using test::contains;
+using test::transport::frame_bytes;
+using test::transport::server;
+
+namespace {
+
+std::uint16_t port_of(const std::string& name) {
+  return static_cast<std::uint16_t>(std::stoi(name.substr(name.rfind(':') + 1)));
+}
+
+std::string get(std::uint16_t port, const std::string& path, const std::string& extra = {}) {
+  test::blocking_peer peer(port);
+  peer.send("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) + "\r\n" +
+            extra + "Connection: close\r\n\r\n");
+  std::string answer;
+  try {
+    for (std::string chunk; !(chunk = peer.read_some()).empty();) answer += chunk;
+  } catch (const std::exception&) {
+  }
+  return answer;
+}
+
+std::string body_of(const std::string& answer) {
+  return answer.substr(answer.find("\r\n\r\n") + 4);
+}
+std::string status_line(const std::string& answer) { return answer.substr(0, answer.find("\r\n")); }
+
+// The value of one sample in Prometheus text, e.g. `name{labels}`; -1 when
+// there is none.
+double sample(const std::string& text, const std::string& series) {
+  const auto at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(text.substr(at + series.size() + 2));
+}
+
+// RFC 6455 from the client's side: an upgrade, masked frames out, frames in.
+class ws_client {
+ public:
+  enum opcode : std::uint8_t { text = 1, binary = 2, close = 8 };
+  struct message {
+    std::uint8_t op = 0;
+    std::string data;
+    std::uint16_t close_code() const {
+      return data.size() >= 2 ? static_cast<std::uint16_t>(static_cast<std::uint8_t>(data[0]) << 8 |
+                                                           static_cast<std::uint8_t>(data[1]))
+                              : 0;
+    }
+  };
+
+  // Connects and asks for the upgrade; response() is the server's answer.
+  explicit ws_client(std::uint16_t port, const std::string& origin = {}) : peer_(port) {
+    std::string req =
+        "GET /ws HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+        "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
+    if (!origin.empty()) req += "Origin: " + origin + "\r\n";
+    peer_.send(req + "\r\n");
+    while (buf_.find("\r\n\r\n") == std::string::npos) {
+      const auto chunk = peer_.read_some();
+      if (chunk.empty()) break;
+      buf_ += chunk;
+    }
+    const auto end = buf_.find("\r\n\r\n");
+    response_ = buf_.substr(0, end == std::string::npos ? buf_.size() : end + 4);
+    buf_.erase(0, response_.size());
+  }
+  const std::string& response() const { return response_; }
+  bool upgraded() const { return response_.rfind("HTTP/1.1 101 ", 0) == 0; }
+
+  void send(std::string_view payload, opcode op = binary) {
+    std::string f(1, static_cast<char>(0x80 | op));
+    const auto n = payload.size();
+    if (n < 126) {
+      f += static_cast<char>(0x80 | n);
+    } else if (n < 65536) {
+      f += static_cast<char>(0x80 | 126);
+      f += static_cast<char>(n >> 8);
+      f += static_cast<char>(n & 0xff);
+    } else {
+      f += static_cast<char>(0x80 | 127);
+      for (int shift = 56; shift >= 0; shift -= 8) f += static_cast<char>((n >> shift) & 0xff);
+    }
+    const char mask[4] = {0x12, 0x34, 0x56, 0x78};
+    f.append(mask, 4);
+    for (std::size_t i = 0; i < n; ++i) f += static_cast<char>(payload[i] ^ mask[i % 4]);
+    peer_.send(f);
+  }
+  void send_frame(proto::frame_type type, std::uint32_t id, std::string_view payload = {}) {
+    send(frame_bytes(type, id, payload));
+  }
+
+  // The next message, or none when the connection ends first.
+  std::optional<message> read() {
+    if (!need(2)) return std::nullopt;
+    message m{static_cast<std::uint8_t>(buf_[0] & 0x0f), {}};
+    std::size_t n = static_cast<std::uint8_t>(buf_[1]) & 0x7f;
+    std::size_t header = 2;
+    if (n == 126 || n == 127) {
+      const std::size_t bytes = n == 126 ? 2 : 8;
+      if (!need(2 + bytes)) return std::nullopt;
+      n = 0;
+      for (std::size_t i = 0; i < bytes; ++i) n = n << 8 | static_cast<std::uint8_t>(buf_[2 + i]);
+      header += bytes;
+    }
+    if (!need(header + n)) return std::nullopt;
+    m.data = buf_.substr(header, n);
+    buf_.erase(0, header + n);
+    return m;
+  }
+  // The next message as a protocol frame.
+  test::received_frame read_frame() {
+    const auto m = read();
+    BOOST_REQUIRE(m);
+    BOOST_REQUIRE(m->op == binary);
+    BOOST_REQUIRE(m->data.size() >= proto::header_size);
+    const auto d = proto::decode_frame(proto::as_bytes(m->data), UINT32_MAX);
+    BOOST_REQUIRE(d.status == proto::decode_status::complete);
+    BOOST_REQUIRE(d.consumed == m->data.size());  // one frame per message
+    return {d.decoded.header.type, d.decoded.id(), std::string(d.decoded.text())};
+  }
+
+ private:
+  bool need(std::size_t n) {
+    while (buf_.size() < n) {
+      std::string chunk;
+      try {
+        chunk = peer_.read_some();
+      } catch (const std::exception&) {
+        return false;
+      }
+      if (chunk.empty()) return false;
+      buf_ += chunk;
+    }
+    return true;
+  }
+
+  test::blocking_peer peer_;
+  std::string buf_;
+  std::string response_;
+};
+
+bool promtool_accepts(const std::string& text, std::string& findings) {
+  const auto file = path_in_scratch("metrics.txt");
+  write_file(file, text);
+  const auto r = test::run({"/bin/sh", "-c", "promtool check metrics < " + file});
+  findings = r.out + r.err;
+  return r.exit_code == 0 && findings.empty();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(web)
+
+BOOST_AUTO_TEST_CASE(metrics_count_a_known_mix_of_requests_exactly_and_pass_promtool) {
+  server srv({"--listen", "tcp://127.0.0.1:0", "--http", "127.0.0.1:0", "--max-connections", "3"},
+             2);
+  const auto protocol = port_of(srv.name(0));
+  const auto http = port_of(srv.name(1));
+  {
+    // One framed peer: 3 HELLO, 5 MESSAGE, 2 ECHO, 4 PING and a type the
+    // server does not serve (ERROR 3), answered in one pipelined read.
+    test::blocking_peer framed(protocol);
+    std::string all;
+    std::uint32_t id = 0;
+    for (int i = 0; i < 3; ++i) all += frame_bytes(proto::frame_type::hello, ++id, "hi");
+    for (int i = 0; i < 5; ++i) all += frame_bytes(proto::frame_type::message, ++id, "m");
+    for (int i = 0; i < 2; ++i) all += frame_bytes(proto::frame_type::echo, ++id, "e");
+    for (int i = 0; i < 4; ++i) all += frame_bytes(proto::frame_type::ping, ++id, "");
+    framed.send(all);
+    framed.send_header(0x09, ++id, 0);
+    for (std::uint32_t i = 1; i <= id; ++i) BOOST_REQUIRE(framed.read_frame());
+    // A plain-bytes peer: two messages, answered one at a time.
+    test::blocking_peer raw(protocol);
+    raw.send("hello\n");
+    BOOST_TEST(raw.read_some() == "Hello (server)!");
+    raw.send("again\n");
+    BOOST_TEST(raw.read_some() == "Received");
+    // A third connection fills --max-connections 3; a fourth is refused.
+    test::blocking_peer broken(protocol);
+    test::blocking_peer refused(protocol);
+    const auto busy = refused.read_frame();
+    BOOST_REQUIRE(busy);
+    BOOST_TEST(busy->type == static_cast<std::uint8_t>(proto::frame_type::error));
+    // A frame with a bad version: ERROR 1, and that connection closes.
+    broken.send(std::string("\xA5\x07\x01\x00\x00\x00\x00\x01\x00\x00\x00\x00", 12));
+    const auto malformed = broken.read_frame();
+    BOOST_REQUIRE(malformed);
+    BOOST_TEST(malformed->type == static_cast<std::uint8_t>(proto::frame_type::error));
+  }
+  {
+    // Over a WebSocket: 1 HELLO and 2 MESSAGE, counted like the others.
+    ws_client ws(http);
+    BOOST_REQUIRE(ws.upgraded());
+    ws.send_frame(proto::frame_type::hello, 1, "browser");
+    BOOST_TEST(ws.read_frame().payload == "Hello (server)!");
+    ws.send_frame(proto::frame_type::message, 2, "one");
+    BOOST_TEST(ws.read_frame().payload == "Received");
+    ws.send_frame(proto::frame_type::message, 3, "two");
+    BOOST_TEST(ws.read_frame().payload == "Received");
+  }
+  // The counts are per worker and summed at the scrape; the connections
+  // just closed may still be closing on their worker, so wait for them.
+  std::string text;
+  for (int i = 0; i < 100; ++i) {
+    text = body_of(get(http, "/metrics"));
+    if (sample(text, "asio_server_connections_open{transport=\"tcp\"}") == 0.0 &&
+        sample(text, "asio_server_connections_open{transport=\"websocket\"}") == 0.0) {
+      break;
+    }
+    ::usleep(50'000);
+  }
+  BOOST_TEST_MESSAGE(text);
+  const auto requests = [&](const char* type) {
+    return sample(text, std::string("asio_server_requests_total{type=\"") + type + "\"}");
+  };
+  BOOST_TEST(requests("hello") == 3.0 + 1);
+  BOOST_TEST(requests("message") == 5.0 + 2);
+  BOOST_TEST(requests("echo") == 2.0);
+  BOOST_TEST(requests("ping") == 4.0);
+  BOOST_TEST(requests("unknown") == 1.0);
+  BOOST_TEST(requests("raw") == 2.0);
+  BOOST_TEST(requests("echo_mode") == 0.0);
+  BOOST_TEST(sample(text, "asio_server_errors_total{code=\"1\",reason=\"malformed_frame\"}") ==
+             1.0);
+  BOOST_TEST(sample(text, "asio_server_errors_total{code=\"3\",reason=\"unknown_type\"}") == 1.0);
+  BOOST_TEST(sample(text, "asio_server_errors_total{code=\"2\",reason=\"frame_too_large\"}") ==
+             0.0);
+  BOOST_TEST(sample(text, "asio_server_errors_total{code=\"4\",reason=\"server_busy\"}") == 1.0);
+  BOOST_TEST(sample(text, "asio_server_connections_refused_total{reason=\"max_connections\"}") ==
+             1.0);
+  BOOST_TEST(sample(text, "asio_server_connections_total{transport=\"tcp\"}") == 3.0);
+  BOOST_TEST(sample(text, "asio_server_connections_total{transport=\"websocket\"}") == 1.0);
+  // Every answered request is in the histogram once.
+  BOOST_TEST(sample(text, "asio_server_request_duration_seconds_count") ==
+             3.0 + 5 + 2 + 4 + 1 + 2 + 3);
+  BOOST_TEST(sample(text, "asio_server_request_duration_seconds_bucket{le=\"+Inf\"}") == 20.0);
+  BOOST_TEST(sample(text, "asio_server_draining") == 0.0);
+  BOOST_TEST(sample(text, "asio_server_build_info{version=\"" ASIO_SERVER_VERSION
+                          "\",protocol=\"1\",boost=\"1.81\"}") == 1.0);
+  BOOST_TEST(sample(text, "process_resident_memory_bytes") > 1e6);
+  BOOST_TEST(sample(text, "process_open_fds") > 3.0);
+  BOOST_TEST(sample(text, "process_start_time_seconds") > 1.7e9);
+  BOOST_TEST(sample(text, "process_cpu_seconds_total") >= 0.0);
+  std::string findings;
+  BOOST_TEST(promtool_accepts(text, findings), "promtool check metrics: " << findings);
+
+  // /stats: the same figures, for the page.
+  const auto stats = boost::json::parse(body_of(get(http, "/stats"))).as_object();
+  BOOST_TEST(stats.at("requests_total").to_number<double>() == 20.0);
+  BOOST_TEST(stats.at("errors_total").to_number<double>() == 3.0);
+  BOOST_TEST(stats.at("draining").as_bool() == false);
+  BOOST_TEST(stats.at("connections_open").as_object().at("http").to_number<double>() == 1.0);
+  BOOST_TEST(stats.at("latency_seconds").as_object().at("p99").is_double());
+  BOOST_TEST(srv.terminate() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_websocket_speaks_the_protocol_one_frame_per_message) {
+  server srv({"--listen", "tcp://127.0.0.1:0", "--http", "127.0.0.1:0"}, 2);
+  const auto http = port_of(srv.name(1));
+  // The page's own origin may; a browser on another site may not.
+  ws_client ws(http, "http://127.0.0.1:" + std::to_string(http));
+  BOOST_REQUIRE(ws.upgraded());
+  ws.send_frame(proto::frame_type::hello, 1, "hi");
+  const auto hello = ws.read_frame();
+  BOOST_TEST(hello.type == static_cast<std::uint8_t>(proto::frame_type::hello_reply));
+  BOOST_TEST(hello.id == 1u);
+  BOOST_TEST(hello.payload == "Hello (server)!");
+  // Two frames in one message: two replies, each a message of its own.
+  ws.send(frame_bytes(proto::frame_type::ping, 2, "") +
+          frame_bytes(proto::frame_type::echo, 3, "x"));
+  BOOST_TEST(ws.read_frame().id == 2u);
+  const auto echo = ws.read_frame();
+  BOOST_TEST(echo.id == 3u);
+  BOOST_TEST(echo.payload == "x");
+  // A type the server does not serve: ERROR 3, and the connection goes on.
+  ws.send(frame_bytes(static_cast<proto::frame_type>(0x09), 4, ""));
+  BOOST_TEST(ws.read_frame().type == static_cast<std::uint8_t>(proto::frame_type::error));
+  ws.send_frame(proto::frame_type::message, 5, "<img src=x onerror=alert(1)>");
+  BOOST_TEST(ws.read_frame().payload == "Received");
+
+  // A plain-bytes peer over a text message, as the lecture's client.
+  ws_client plain(http);
+  plain.send("hello", ws_client::text);
+  const auto greeting = plain.read();
+  BOOST_REQUIRE(greeting);
+  BOOST_TEST(greeting->op == ws_client::text);
+  BOOST_TEST(greeting->data == "Hello (server)!");
+
+  ws_client foreign(http, "http://evil.example");
+  BOOST_TEST(status_line(foreign.response()) == "HTTP/1.1 403 Forbidden");
+  BOOST_TEST(status_line(get(http, "/ws")) == "HTTP/1.1 426 Upgrade Required");
+  BOOST_TEST(srv.terminate() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(bad_websocket_input_gets_its_close_code_and_the_server_goes_on) {
+  server srv({"--listen", "tcp://127.0.0.1:0", "--http", "127.0.0.1:0", "--max-frame", "1024"}, 2);
+  const auto http = port_of(srv.name(1));
+  {
+    // A message over --max-frame (plus the header): closed with 1009.
+    ws_client big(http);
+    BOOST_REQUIRE(big.upgraded());
+    big.send(frame_bytes(proto::frame_type::echo, 1, std::string(2000, 'x')));
+    const auto m = big.read();
+    BOOST_REQUIRE(m);
+    BOOST_TEST(m->op == ws_client::close);
+    BOOST_TEST(m->close_code() == 1009);
+  }
+  {
+    // Half a frame in a message: the message is not a frame, closed 1007.
+    ws_client half(http);
+    half.send(frame_bytes(proto::frame_type::echo, 1, "abcdef").substr(0, 15));
+    const auto m = half.read();
+    BOOST_REQUIRE(m);
+    BOOST_TEST(m->op == ws_client::close);
+    BOOST_TEST(m->close_code() == 1007);
+  }
+  {
+    // A frame header over the limit inside the message: ERROR 2, then 1008.
+    ws_client bad(http);
+    bad.send(std::string("\xA5\x01\x03\x00\x00\x00\x00\x01\x00\x10\x00\x00", 12));
+    const auto error = bad.read_frame();
+    BOOST_TEST(error.type == static_cast<std::uint8_t>(proto::frame_type::error));
+    const auto m = bad.read();
+    BOOST_REQUIRE(m);
+    BOOST_TEST(m->close_code() == 1008);
+  }
+  ws_client fine(http);
+  fine.send_frame(proto::frame_type::ping, 1);
+  BOOST_TEST(fine.read_frame().type == static_cast<std::uint8_t>(proto::frame_type::pong));
+  BOOST_TEST(srv.terminate() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_drain_says_goaway_and_closes_websockets_with_1001) {
+  server srv({"--listen", "tcp://127.0.0.1:0", "--http", "127.0.0.1:0"}, 2);
+  const auto http = port_of(srv.name(1));
+  ws_client ws(http);
+  for (std::uint32_t id = 1; id <= 3; ++id) {
+    ws.send_frame(proto::frame_type::message, id, "m");
+    BOOST_TEST(ws.read_frame().id == id);
+  }
+  srv.process().send_signal(SIGTERM);
+  const auto goaway = ws.read_frame();
+  BOOST_TEST(goaway.type == static_cast<std::uint8_t>(proto::frame_type::goaway));
+  BOOST_TEST(proto::parse_goaway(proto::as_bytes(goaway.payload)).value_or(0) == 3u);
+  const auto m = ws.read();
+  BOOST_REQUIRE(m);
+  BOOST_TEST(m->op == ws_client::close);
+  BOOST_TEST(m->close_code() == 1001);
+  BOOST_TEST(srv.process().wait(std::chrono::seconds(10)) == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
