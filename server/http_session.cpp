@@ -42,6 +42,7 @@ response make(const request& req, http::status status, std::string_view type, st
   res.set(http::field::server, "asio_server");
   res.set(http::field::content_type, type);
   res.set(http::field::cache_control, "no-store");
+  res.set("X-Content-Type-Options", "nosniff");
   res.keep_alive(req.keep_alive());
   res.body() = std::move(body);
   res.prepare_payload();
@@ -70,6 +71,9 @@ class http_session final : public http_connection {
   void go_away() override {
     if (websocket_) websocket_->go_away();
   }
+  bool saying_goodbye() const noexcept override {
+    return websocket_ && websocket_->saying_goodbye();
+  }
 
   asio::awaitable<void> run() {
     beast::flat_buffer buffer;
@@ -92,12 +96,12 @@ class http_session final : public http_connection {
       }
       request& req = parser.get();
       if (is_websocket_path(req)) {
-        if (beast::websocket::is_upgrade(req) && same_origin(req)) {
+        if (beast::websocket::is_upgrade(req) && same_origin(req) && accepting()) {
           websocket_ = make_websocket_session(stream_, owner_, settings_);
           co_await websocket_->run(std::move(req));
           co_return;  // the WebSocket closed the connection
         }
-        if (beast::websocket::is_upgrade(req)) {
+        if (beast::websocket::is_upgrade(req) && !same_origin(req)) {
           owner_.metrics().refuse(metrics::refusal::websocket_origin);
         }
       }
@@ -130,18 +134,34 @@ class http_session final : public http_connection {
 
   // A browser says which page opened a WebSocket (Origin); only this
   // server's own page may (no other site's script can talk to it in its
-  // visitor's name). A client that is no browser sends no Origin.
+  // visitor's name), served as http or, behind a TLS proxy, https. A client
+  // that is no browser sends no Origin.
   static bool same_origin(const request& req) {
     const auto origin = req.find(http::field::origin);
     if (origin == req.end()) return true;
     const auto host = req.find(http::field::host);
     if (host == req.end()) return false;
-    return origin->value() == std::string("http://") + std::string(host->value());
+    const std::string_view o(origin->value().data(), origin->value().size());
+    const std::string_view h(host->value().data(), host->value().size());
+    for (std::string_view scheme : {"http://", "https://"}) {
+      if (o.size() == scheme.size() + h.size() && o.starts_with(scheme) && o.ends_with(h)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  bool accepting() const noexcept {
+    return owner_.shared().accepting.load(std::memory_order_relaxed);
   }
 
   response respond(const request& req) {
     const std::string_view path = path_of(req);
     if (path == "/ws") {
+      if (beast::websocket::is_upgrade(req) && !accepting()) {
+        // Draining: no new WebSocket, which would only be told to go away.
+        return make(req, http::status::service_unavailable, "text/plain", "draining\n");
+      }
       if (beast::websocket::is_upgrade(req)) {
         return make(req, http::status::forbidden, "text/plain",
                     "forbidden: a WebSocket from another origin than this server's page\n");
@@ -182,7 +202,6 @@ class http_session final : public http_connection {
     }
     response res = make(req, http::status::ok, asset->content_type, std::string(asset->body));
     res.set("Content-Security-Policy", page_policy);
-    res.set("X-Content-Type-Options", "nosniff");
     return res;
   }
 

@@ -35,6 +35,8 @@ class http_connection : public boost::intrusive::list_base_hook<
   virtual void close() noexcept = 0;
   // A drain began: a WebSocket says goodbye (1001); plain HTTP goes on.
   virtual void go_away() {}
+  // A WebSocket whose goodbye is under way.
+  virtual bool saying_goodbye() const noexcept { return false; }
 
  protected:
   ~http_connection() = default;

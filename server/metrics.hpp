@@ -67,9 +67,9 @@ struct engine_counts {
 class latency_histogram {
  public:
   // Upper bounds, in seconds (Prometheus' `le`), and the same in ns.
-  static constexpr std::array<double, 14> bounds{0.000005, 0.00001, 0.000025, 0.00005, 0.0001,
-                                                 0.00025,  0.0005,  0.001,    0.0025,  0.005,
-                                                 0.01,     0.025,   0.1,      1.0};
+  static constexpr std::array<double, 14> bounds{0.000001, 0.0000025, 0.000005, 0.00001, 0.000025,
+                                                 0.00005,  0.0001,    0.00025,  0.0005,  0.001,
+                                                 0.0025,   0.01,      0.1,      1.0};
 
   void observe(std::chrono::nanoseconds d, std::uint64_t n) noexcept {
     const auto ns = d.count() < 0 ? 0 : static_cast<std::uint64_t>(d.count());

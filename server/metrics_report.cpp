@@ -7,6 +7,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/version.hpp>
+#include <charconv>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -90,8 +91,11 @@ struct process_figures {
 process_figures read_process() {
   process_figures p;
   const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
-  std::ifstream stat("/proc/self/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  std::string text;
+  {
+    std::ifstream stat("/proc/self/stat");  // closed before the descriptors are counted
+    text.assign(std::istreambuf_iterator<char>(stat), std::istreambuf_iterator<char>());
+  }
   // The command name is in parentheses and may hold spaces: the fields
   // after it start at the last ')'; they are numbered from 3 (state).
   if (const auto close = text.rfind(')'); close != std::string::npos) {
@@ -158,9 +162,9 @@ class exposition {
     }
     out_ += ' ';
     if constexpr (std::is_floating_point_v<Value>) {
-      char buf[32];
-      const int n = std::snprintf(buf, sizeof buf, "%.9g", v);
-      out_.append(buf, static_cast<std::size_t>(n));
+      char buf[32];  // the shortest text that reads back as the same double
+      const auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+      out_.append(buf, end);
     } else {
       out_ += std::to_string(v);
     }

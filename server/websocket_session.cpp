@@ -6,6 +6,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/websocket.hpp>
 #include <chrono>
+#include <tuple>
 #include <vector>
 
 #include "asio_support.hpp"
@@ -30,6 +31,7 @@ class websocket_connection final : public websocket_session {
         peer_(peer_of(stream.socket())),
         engine_(settings_->engine, &owner.metrics().engine),
         goodbye_done_(stream.get_executor()) {}
+  ~websocket_connection() override { charge(0); }
 
   asio::awaitable<void> run(http_request req) override {
     const server_config& config = settings_->config;
@@ -52,7 +54,8 @@ class websocket_connection final : public websocket_session {
       spdlog::debug("websocket: handshake: {}", ec.message());
       co_return;
     }
-    owner_.metrics().close(metrics::link::http);
+    // Counted as a WebSocket too; it stays counted as the HTTP connection
+    // it came as, whose end closes that count.
     owner_.metrics().open(metrics::link::websocket);
     open_ = true;
     if (going_away_ && !goodbye_said_) {
@@ -67,8 +70,9 @@ class websocket_connection final : public websocket_session {
       co_await goodbye_done_.async_wait(net::use_tuple);
     }
     owner_.metrics().close(metrics::link::websocket);
-    owner_.metrics().open(metrics::link::http);  // closed with the HTTP connection, by its owner
   }
+
+  bool saying_goodbye() const noexcept override { return open_ && goodbye_said_; }
 
   void go_away() override {
     going_away_ = true;
@@ -80,9 +84,20 @@ class websocket_connection final : public websocket_session {
 
  private:
   asio::awaitable<void> serve() {
-    beast::flat_buffer message;
     for (;;) {
-      auto [ec, n] = co_await ws_.async_read(message, net::use_tuple);
+      auto [ec, n] = co_await read_message();
+      if (ec == websocket::error::buffer_overflow) {
+        // Over the memory budget (what the protocol's sessions would
+        // answer with ERROR 4): try again later.
+        owner_.metrics().refuse(metrics::refusal::memory_budget);
+        spdlog::warn(
+            "websocket: out of memory for buffered messages (--max-buffered-bytes), closed (1013)");
+        if (!goodbye_running_) {
+          co_await close(websocket::close_code::try_again_later,
+                         "server busy: out of memory for buffered messages");
+        }
+        co_return;
+      }
       if (ec) {
         if (ec == websocket::error::message_too_big) {
           spdlog::info("websocket: a message over --max-frame {} bytes, closed (1009)",
@@ -97,18 +112,26 @@ class websocket_connection final : public websocket_session {
       if (goodbye_running_) co_return;
       const auto read_at = std::chrono::steady_clock::now();
       owner_.metrics().bytes_in.add(n);
-      const auto data = message.cdata();
+      const auto data = message_.cdata();
       const proto::bytes_view input(static_cast<const std::byte*>(data.data()), data.size());
       replies_.clear();
       request_log log(peer_, owner_.warnings(), warned_unknown_);
       const feed_result r = engine_.feed(input, replies_, log);
-      message.consume(message.size());
       const bool whole = r.consumed == input.size() && r.next_frame_size == 0;
-      const bool sent = co_await send_replies();
-      if (!sent) co_return;
+      give_back_message();
+      // To the replies' write, not its end: a slow reader is not a slow
+      // request (as for TLS, session.ipp).
       if (r.answered != 0) {
         owner_.metrics().latency.observe(std::chrono::steady_clock::now() - read_at, r.answered);
       }
+      account();
+      const bool sent = co_await send_replies();
+      if (replies_.capacity() > small) {
+        replies_.clear();
+        replies_.shrink_to_fit();  // an echo of a large frame is not held for good
+      }
+      account();
+      if (!sent) co_return;
       if (r.next == next_step::close_after_replies) {
         co_await close(websocket::close_code::policy_error, "malformed frame");
         co_return;
@@ -123,6 +146,40 @@ class websocket_connection final : public websocket_session {
         co_return;
       }
     }
+  }
+
+  // The next whole message into message_, a step at a time, each charged to
+  // the server's memory budget (memory_budget.hpp) like a protocol session's
+  // partial frames: a message of a few KiB is always allowed; a longer one
+  // only while the budget has room, or it ends with buffer_overflow.
+  asio::awaitable<std::tuple<beast::error_code, std::size_t>> read_message() {
+    constexpr std::size_t step = 64 * 1024;
+    memory_budget& budget = owner_.shared().budget;
+    for (;;) {
+      if (message_.size() >= small && !budget.fits(step)) {
+        co_return std::tuple{beast::error_code(websocket::error::buffer_overflow), 0};
+      }
+      auto [ec, n] = co_await ws_.async_read_some(message_, step, net::use_tuple);
+      account();
+      if (ec) co_return std::tuple{ec, n};
+      if (ws_.is_message_done()) co_return std::tuple{ec, message_.size()};
+    }
+  }
+
+  // Charges what the connection holds: the message read so far and the
+  // replies not yet written (their bytes; a buffer's spare room is not
+  // counted).
+  void account() noexcept { charge(message_.size() + replies_.size()); }
+  void charge(std::size_t holding) noexcept {
+    memory_budget& budget = owner_.shared().budget;
+    if (holding > charged_) budget.charge(holding - charged_);
+    if (holding < charged_) budget.release(charged_ - holding);
+    charged_ = holding;
+  }
+
+  void give_back_message() noexcept {
+    message_.consume(message_.size());
+    if (message_.capacity() > small) message_.shrink_to_fit();
   }
 
   // One WebSocket message per reply frame; a plain-bytes (or echo) peer's
@@ -204,6 +261,9 @@ class websocket_connection final : public websocket_session {
   std::shared_ptr<const session_settings> settings_;
   peer_name peer_;
   protocol_engine engine_;
+  beast::flat_buffer message_;
+  static constexpr std::size_t small = 4 * 1024;  // always allowed, and kept
+  std::size_t charged_ = 0;                       // charged to the memory budget
   std::vector<std::byte> replies_;
   asio::steady_timer goodbye_done_;
   bool goodbye_running_ = false;

@@ -23,6 +23,9 @@ class websocket_session {
   // A drain: GOAWAY to a framed peer, then close 1001, once nothing is
   // being written.
   virtual void go_away() = 0;
+  // Its GOAWAY and close are under way: the process's exit waits a little
+  // for them (worker::close_http_connections).
+  virtual bool saying_goodbye() const noexcept = 0;
 };
 
 // Over `stream`, which must outlive it; counted in `owner`'s metrics.

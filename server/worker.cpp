@@ -84,7 +84,29 @@ void worker::close_http_connections() noexcept {
   http_stopped_ = true;
   keep_running_.reset();
   // close() cancels; each coroutine unlinks itself when it ends, later.
-  for (auto& c : http_connections_) c.close();
+  bool lingering = false;
+  for (auto& c : http_connections_) {
+    if (c.saying_goodbye()) {
+      lingering = true;
+    } else {
+      c.close();
+    }
+  }
+  if (!lingering) return;
+  http_linger_.emplace(context_, settings_->config.linger_timeout);
+  http_linger_->async_wait([this](boost::system::error_code) {
+    for (auto& c : http_connections_) c.close();
+  });
+}
+
+void worker::http_closed() noexcept {
+  shared_.http_live.fetch_sub(1, std::memory_order_relaxed);
+  if (!http_linger_) return;
+  // The last goodbye is over: the process need not wait any longer.
+  for (const auto& c : http_connections_) {
+    if (c.saying_goodbye()) return;
+  }
+  http_linger_->cancel();
 }
 
 std::size_t worker::force_close_all() {

@@ -17,12 +17,14 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/intrusive/list.hpp>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <thread>
 #include <vector>
@@ -138,9 +140,11 @@ class worker {
   // HTTP connections (http_session.hpp). http_opened() on any thread (the
   // acceptor's), the rest on this worker's.
   void http_opened() noexcept { shared_.http_live.fetch_add(1, std::memory_order_relaxed); }
-  void http_closed() noexcept { shared_.http_live.fetch_sub(1, std::memory_order_relaxed); }
+  void http_closed() noexcept;
   void attach(http_connection& c) { http_connections_.push_back(c); }
-  // The process is exiting: close them, and any that arrive after.
+  // The process is exiting: close them, and any that arrive after. A
+  // WebSocket saying its goodbye (GOAWAY, close 1001) is given until
+  // --linger-timeout to finish it.
   void close_http_connections() noexcept;
   bool http_stopped() const noexcept { return http_stopped_; }
 
@@ -184,7 +188,8 @@ class worker {
   bool http_stopped_ = false;
   log_limiter warnings_;
   bool draining_ = false;
-  boost::asio::io_context context_{1};  // concurrency hint: one thread runs it
+  boost::asio::io_context context_{1};                    // concurrency hint: one thread runs it
+  std::optional<boost::asio::steady_timer> http_linger_;  // see close_http_connections()
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> keep_running_;
   class watchdog watchdog_;
   std::thread thread_;

@@ -228,6 +228,42 @@ if any(r["target"] == "before" for r in rows):
     a, b = start_rss("ours"), start_rss("before")
     out.append(f"| RSS at start | {num(a, ' KiB')} | {num(b, ' KiB')} | {ratio(a, b)} |")
 
+if any(r["target"] == "ours-http" for r in rows):
+    out.append("\n## With the HTTP listener on and /metrics scraped every second\n")
+    out.append(
+        "`ours-http` is ours with `--http` on and `GET /metrics` scraped once a second, as a "
+        "Prometheus would, during the whole run (the scrapes' cost is in its CPU time); "
+        "measured in the same runs as everything above. Messages per second of server CPU "
+        "time (higher is better).\n"
+    )
+    out.append("| load | HTTP on: msg per CPU-second | off | on / off | HTTP on: msg/s | off | on / off |")
+    out.append("|---|---|---|---|---|---|---|")
+    for target_on, target_off, scenario, name in [
+        ("ours-http", "ours", "1x1x64", "raw echo 1 x 1 x 64 B"),
+        ("ours-http", "ours", "50x1x64", "raw echo 50 x 1 x 64 B"),
+        ("ours-http", "ours", "50x16x64", "raw echo 50 x 16 x 64 B"),
+        ("ours-http", "ours", "10x4x16k", "raw echo 10 x 4 x 16 KiB"),
+        ("ours-http", "ours", "cpr4", "connect per request, 4 workers"),
+        ("ours-protocol-http", "ours-protocol", "50x16x64", "protocol ECHO 50 x 16 x 64 B"),
+        ("ours-protocol-http", "ours-protocol", "50x16-ping", "protocol PING 50 x 16"),
+        ("ours-protocol-http", "ours-protocol", "1x1x64", "protocol ECHO 1 x 1 x 64 B"),
+    ]:
+        a, b = per_cpu(target_on, scenario), per_cpu(target_off, scenario)
+        ra, rb = rate(target_on, scenario), rate(target_off, scenario)
+        out.append(f"| {name} | {num(a)} | {num(b)} | {ratio(a, b)} | {num(ra)} | {num(rb)} | {ratio(ra, rb)} |")
+    s0, s1 = get("ours-http", "scrape-0"), get("ours-http", "scrape-10000")
+    failed = get("scraper", "errors")
+    out.append("")
+    out.append("| scrape of /metrics | median | slowest of 20 |")
+    out.append("|---|---|---|")
+    for r, name in [(s0, "no connection open"), (s1, f"{held:,} idle connections held")]:
+        if r and r.get("errors") == 0:
+            out.append(f"| {name} | {r['scrape_ms']:.2f} ms | {r['scrape_ms_max']:.2f} ms |")
+        else:
+            out.append(f"| {name} | n/a | n/a |")
+    if failed:
+        out.append(f"\nScrapes that failed during the loads: {failed.get('failed_scrapes', 'n/a')}.")
+
 out.append("\n## Memory at start\n")
 out.append("| server | RSS after start, nothing served |")
 out.append("|---|---|")
