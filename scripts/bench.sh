@@ -11,6 +11,9 @@
 #   ours over a Unix socket and over TLS 1.3 (raw echo), and haproxy
 #             terminating TLS in front of ours over plain TCP (both pinned to
 #             the server's core, their CPU time added): the transports
+#   ours-http ours with --http on and GET /metrics scraped every second
+#             (as a Prometheus would) during the whole run; with 10,000
+#             idle connections held, how long one scrape takes
 # with the same load generator (asio_client --bench), each server pinned to
 # one core and the load to the other. Every measurement runs on each server
 # in turn, REPS times over, and the median is reported, so that a drift of
@@ -113,6 +116,56 @@ start_server() {
   echo "bench: $* did not start:" >&2
   cat "$log" >&2
   exit 1
+}
+
+# http_port TARGET: the port of its --http listener.
+http_port() { sed -n 's|^listening on http://.*:\([0-9]*\)$|\1|p' "$work/$1.log" | head -1; }
+
+# scrape_every_second TARGET: GET /metrics once a second until stopped,
+# from the load's core; a failed scrape is counted in $work/scrape-errors.
+scrape_every_second() {
+  "${pin_load[@]}" python3 - "$(http_port "$1")" "$work/scrape-errors" <<'PY' &
+import socket, sys, time
+port, errors = int(sys.argv[1]), sys.argv[2]
+while True:
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        s.sendall(b"GET /metrics HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+        s.close()
+        if not answer.startswith(b"HTTP/1.1 200 "):
+            raise RuntimeError(answer[:40])
+    except Exception:
+        open(errors, "a").write("1\n")
+    time.sleep(1)
+PY
+  extra_pid[scraper-$1]=$!
+}
+
+# scrape_time TARGET SCENARIO: the median time of 20 scrapes of /metrics, in ms.
+scrape_time() {
+  echo "  $1: 20 scrapes of /metrics ($2)" >&2
+  local json
+  json=$("${pin_load[@]}" python3 - "$(http_port "$1")" <<'PY'
+import json, socket, statistics, sys, time
+port, times, errors = int(sys.argv[1]), [], 0
+for _ in range(20):
+    t = time.perf_counter()
+    s = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s.sendall(b"GET /metrics HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+    answer = b""
+    while chunk := s.recv(65536):
+        answer += chunk
+    s.close()
+    times.append((time.perf_counter() - t) * 1000)
+    errors += not answer.startswith(b"HTTP/1.1 200 ")
+    time.sleep(0.05)
+print(json.dumps({"errors": errors, "scrape_ms": statistics.median(times), "scrape_ms_max": max(times)}))
+PY
+  ) || json='{"errors": 1, "first_error": "no result"}'
+  record "$1" "$2" "$json"
 }
 
 # started TARGET: the server's RSS once it is up and has served nothing.
@@ -314,10 +367,13 @@ certs=$work/certs
 bash test/transport/make_certs.sh "$certs" >/dev/null
 tls_options=(--tls-cert "$certs/server.pem" --tls-key "$certs/server.key")
 
-raw_targets=(ours epoll threaded ours-unix ours-tls haproxy-tls)
+raw_targets=(ours ours-http epoll threaded ours-unix ours-tls haproxy-tls)
 echo "bench: raw echo, $reps x $duration s per measurement, server on CPU $server_cpu, load on CPU $load_cpu" >&2
 start_server ours "$bin/asio_server" --mode echo --threads 1 --log-level warn --bind 127.0.0.1 --port 0
 started ours
+start_server ours-http "$bin/asio_server" --mode echo --threads 1 --log-level warn --bind 127.0.0.1 \
+  --port 0 --http 127.0.0.1:0
+scrape_every_second ours-http
 start_server ours-unix "$bin/asio_server" --mode echo --threads 1 --log-level warn \
   --listen "unix:$work/ours.sock"
 start_server ours-tls "$bin/asio_server" --mode echo --threads 1 --log-level warn \
@@ -371,6 +427,22 @@ start_server ours "$bin/asio_server" --mode echo --threads 1 --log-level warn --
 idle ours --raw
 start_server ours-protocol "$bin/asio_server" --threads 1 --log-level warn --bind 127.0.0.1 --port 0
 idle ours-protocol
+stop_servers
+# One scrape while 10,000 connections are held: its cost does not grow
+# with them (per-worker counters, summed).
+start_server ours-http "$bin/asio_server" --mode echo --threads 1 --log-level warn --bind 127.0.0.1 \
+  --port 0 --http 127.0.0.1:0
+scrape_time ours-http scrape-0
+rm -f "$work/idle.log"
+IDLE_COUNT=$idle_connections idle ours-http --raw &
+idle_job=$!
+for _ in $(seq 600); do
+  grep -q holding "$work/idle.log" 2>/dev/null && break
+  sleep 0.1
+done
+sleep 1
+scrape_time ours-http scrape-10000
+wait "$idle_job" || true
 if [[ -n $before_bin ]]; then
   start_server before "$before_bin" --mode echo --threads 1 --log-level warn --bind 127.0.0.1 --port 0
   idle before --raw
@@ -393,7 +465,10 @@ stop_servers
 
 echo "bench: the protocol against redis" >&2
 start_server ours-protocol "$bin/asio_server" --threads 1 --log-level warn --bind 127.0.0.1 --port 0
-protocol_targets=(ours-protocol)
+start_server ours-protocol-http "$bin/asio_server" --threads 1 --log-level warn --bind 127.0.0.1 \
+  --port 0 --http 127.0.0.1:0
+scrape_every_second ours-protocol-http
+protocol_targets=(ours-protocol ours-protocol-http)
 if [[ -n $before_bin ]]; then
   start_server before-protocol "$before_bin" --threads 1 --log-level warn --bind 127.0.0.1 --port 0
   protocol_targets+=(before-protocol)
@@ -418,6 +493,9 @@ for ((rep = 1; rep <= reps; ++rep)); do
 done
 stop_servers
 
+scrape_errors=0
+[[ -f $work/scrape-errors ]] && scrape_errors=$(wc -l <"$work/scrape-errors")
+record scraper errors "{\"errors\": 0, \"failed_scrapes\": $scrape_errors}"
 python3 test/bench/make_results.py "$results" "$duration" "$(nproc)" "$reps" >"$out_md"
 echo "bench: wrote $out_md" >&2
 cat "$out_md"

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/json/object.hpp>
@@ -127,7 +128,14 @@ process_figures read_process() {
       }
     }
   }
-  if (DIR* fds = ::opendir("/proc/self/fd")) {
+  // Linux 6.2 and later say how many descriptors are open as the size of
+  // /proc/self/fd, at once; reading the folder costs about 0.6 us a
+  // descriptor, 6 ms with 10,000 connections open, so it is only the
+  // fallback for older kernels (and gVisor).
+  struct stat fd_dir {};
+  if (::stat("/proc/self/fd", &fd_dir) == 0 && fd_dir.st_size > 0) {
+    p.open_fds = static_cast<std::uint64_t>(fd_dir.st_size);
+  } else if (DIR* fds = ::opendir("/proc/self/fd")) {
     while (const dirent* e = ::readdir(fds)) {
       if (e->d_name[0] != '.') ++p.open_fds;
     }
