@@ -176,8 +176,16 @@ void set_log_level(std::string_view level) {
 }
 
 void stop_logging() {
-  const auto dropped = spdlog::thread_pool()->overrun_counter();
+  auto pool = spdlog::thread_pool();
+  const auto dropped = pool->overrun_counter();
+  // The logger ends after the logging thread has been joined, not beside
+  // it: the queue drained, the join orders its last write before the
+  // logger's end (ThreadSanitizer cannot see the order a reference count
+  // kept inside the uninstrumented libspdlog gives).
+  auto logger = spdlog::default_logger();
   spdlog::shutdown();
+  pool.reset();  // the last reference: drains the queue and joins the thread
+  logger.reset();
   log_file.reset();
   if (dropped != 0) {
     std::fprintf(stderr, "asio_server: %zu log lines were dropped (the output could not keep up)\n",
