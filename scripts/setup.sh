@@ -22,6 +22,7 @@ packages=(
   lintian                           # checks the .deb
   openssl                           # the tests make their certificates, and s_client
   socat                             # the tests' Unix socket peer
+  haproxy                           # the load balancer the scale-out tests put in front
   iproute2                          # ss: the tests read socket options as a user would
   clang                             # the asan preset and the fuzz targets
   libclang-rt-14-dev                # clang's sanitizer runtimes and libFuzzer

@@ -4,7 +4,7 @@
 # AddressSanitizer + UndefinedBehaviorSanitizer and under ThreadSanitizer
 # (the CMake presets asan and tsan, each in its own build folder; all but the
 # package test), and the fuzz targets for 60 s each (scripts/fuzz.sh).
-# The fast set while working: ctest --test-dir build -LE 'package|service|tools'.
+# The fast set while working: ctest --test-dir build -LE 'package|service|tools|browser|haproxy'.
 #
 #   scripts/test.sh                           # all of it
 #   SANITIZERS= FUZZ_SECONDS=0 scripts/test.sh  # the plain build only

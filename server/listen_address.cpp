@@ -46,7 +46,9 @@ std::optional<listen_address> host_and_port(transport kind, std::string_view res
 
 }  // namespace
 
-std::optional<listen_address> parse_listen_address(std::string_view url, std::string& problem) {
+namespace {
+
+std::optional<listen_address> without_options(std::string_view url, std::string& problem) {
   if (url.starts_with("tcp://")) return host_and_port(transport::tcp, url.substr(6), problem);
   if (url.starts_with("tls://")) return host_and_port(transport::tls, url.substr(6), problem);
   if (url.starts_with("unix:")) {
@@ -67,6 +69,17 @@ std::optional<listen_address> parse_listen_address(std::string_view url, std::st
   }
   problem = "expected tcp://HOST:PORT, tls://HOST:PORT or unix:PATH";
   return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<listen_address> parse_listen_address(std::string_view url, std::string& problem) {
+  constexpr std::string_view proxy_suffix = "?proxy";
+  const bool proxy = url.ends_with(proxy_suffix);
+  if (proxy) url.remove_suffix(proxy_suffix.size());
+  auto a = without_options(url, problem);
+  if (a) a->proxy = proxy;
+  return a;
 }
 
 std::string describe_listener(transport kind, std::string_view endpoint_text) {

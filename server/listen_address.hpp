@@ -17,12 +17,16 @@ struct listen_address {
   std::string host;  // tcp and tls: a name or a literal, without brackets; empty: every interface
   std::uint16_t port = 0;
   std::string path;  // unix
+  bool proxy =
+      false;  // `?proxy` after the URL: a PROXY header is required first (proxy_header.hpp)
 
   bool operator==(const listen_address&) const = default;
 };
 
 // Parses a --listen URL. IPv6 literals go in brackets (tcp://[::1]:8080);
-// `*` or an empty host means every interface. On failure returns nothing
+// `*` or an empty host means every interface. A `?proxy` at the end makes a
+// listener that requires a PROXY protocol header from its load balancer
+// first (tcp://0.0.0.0:8080?proxy). On failure returns nothing
 // and says why in `problem`.
 std::optional<listen_address> parse_listen_address(std::string_view url, std::string& problem);
 

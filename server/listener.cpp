@@ -255,10 +255,12 @@ void listener::close() noexcept {
 
 asio::awaitable<void> listener::accept_connections(
     std::span<const std::unique_ptr<worker>> workers) {
+  // A PROXY header first (?proxy, or --proxy-protocol for all but --http).
+  const bool proxied = where_.proxy || (where_.kind != transport::http && config_.proxy_protocol);
   if (unix_) {
     co_await accept_loop<local::acceptor, unix_stream>(
-        *unix_, workers, [](unix_stream socket, worker& owner, const server_config&) {
-          start_session(std::move(socket), owner);
+        *unix_, workers, [proxied](unix_stream socket, worker& owner, const server_config&) {
+          start_session(std::move(socket), owner, proxied);
         });
   } else if (where_.kind == transport::http) {
     co_await accept_loop<tcp::acceptor, tcp_stream>(
@@ -269,19 +271,20 @@ asio::awaitable<void> listener::accept_connections(
         });
   } else if (where_.kind == transport::tls) {
     co_await accept_loop<tcp::acceptor, tcp_stream>(
-        *tcp_, workers, [this](tcp_stream socket, worker& owner, const server_config& live) {
+        *tcp_, workers,
+        [this, proxied](tcp_stream socket, worker& owner, const server_config& live) {
           boost::system::error_code ec;
           socket.set_option(tcp::no_delay(true), ec);
           if (live.keepalive_seconds != 0) set_keepalive(socket, live.keepalive_seconds);
-          load_tls_module().start_session(std::move(socket), *tls_->get(), owner);
+          load_tls_module().start_session(std::move(socket), *tls_->get(), owner, proxied);
         });
   } else {
     co_await accept_loop<tcp::acceptor, tcp_stream>(
-        *tcp_, workers, [](tcp_stream socket, worker& owner, const server_config& live) {
+        *tcp_, workers, [proxied](tcp_stream socket, worker& owner, const server_config& live) {
           boost::system::error_code ec;
           socket.set_option(tcp::no_delay(true), ec);  // replies go out when written
           if (live.keepalive_seconds != 0) set_keepalive(socket, live.keepalive_seconds);
-          start_session(std::move(socket), owner);
+          start_session(std::move(socket), owner, proxied);
         });
   }
 }

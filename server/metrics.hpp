@@ -42,9 +42,16 @@ inline constexpr std::array<std::string_view, 7> request_names{
 
 // Connections refused: over --max-connections (at accept), a frame the
 // memory budget will not buffer (ERROR 4), a WebSocket from another origin.
-enum class refusal : std::uint8_t { max_connections, memory_budget, websocket_origin };
-inline constexpr std::array<std::string_view, 3> refusal_names{"max_connections", "memory_budget",
-                                                               "websocket_origin"};
+// proxy_header: a PROXY listener's connection without a valid header, or
+// from outside --proxy-from.
+enum class refusal : std::uint8_t {
+  max_connections,
+  memory_budget,
+  websocket_origin,
+  proxy_header
+};
+inline constexpr std::array<std::string_view, 4> refusal_names{"max_connections", "memory_budget",
+                                                               "websocket_origin", "proxy_header"};
 
 // ERROR frames sent, by their code (PROTOCOL.md): index code - 1.
 inline constexpr std::size_t error_codes = 5;

@@ -12,6 +12,7 @@
 
 #include "listen_address.hpp"
 #include "protocol.hpp"
+#include "proxy_header.hpp"
 
 namespace server {
 
@@ -48,6 +49,10 @@ struct server_config {
   // > 0: TCP keepalive probes after this many idle seconds (a dead peer is
   // found in about twice that).
   unsigned keepalive_seconds = 0;
+  // --proxy-protocol: every protocol listener requires a PROXY header (as
+  // `?proxy` does for one), accepted only from `proxy_from` (--proxy-from).
+  bool proxy_protocol = false;
+  proxy::trusted_networks proxy_from = proxy::trusted_networks::loopback();
   unsigned threads = 1;
   std::uint32_t max_frame = proto::default_max_payload;
   std::string greeting{proto::default_greeting};

@@ -76,6 +76,7 @@ std::variant<server_options, std::string> parse(const std::vector<std::string>& 
   std::string mode = "protocol";
   std::vector<std::string> listen_urls;
   std::string unix_mode = "0660";
+  std::string proxy_from = "127.0.0.0/8,::1/128";
   cli::count backlog{c.backlog}, keepalive{c.keepalive_seconds};
 
   std::string log_target = "stdout", log_format = "text";
@@ -137,6 +138,16 @@ std::variant<server_options, std::string> parse(const std::vector<std::string>& 
     ("reuse-port", po::bool_switch(&c.reuse_port),
      "SO_REUSEPORT on TCP and TLS listeners: several server processes can "
      "listen on one port, and the kernel spreads connections over them")
+    ("proxy-protocol", po::bool_switch(&c.proxy_protocol),
+     "every tcp://, tls:// and unix: listener requires a PROXY protocol header "
+     "(v1 or v2, as HAProxy's send-proxy and send-proxy-v2 send it) before "
+     "anything else, and names the client it carries in the log; one "
+     "listener alone: add ?proxy to its --listen URL. A connection without a "
+     "valid header, or from outside --proxy-from, is closed")
+    ("proxy-from", po::value(&proxy_from)->default_value(proxy_from)->value_name("CIDR,..."),
+     "who may send a PROXY header: addresses or networks, such as "
+     "10.0.0.0/8,::1 (unix: peers are trusted: the socket file's mode says who "
+     "may connect)")
     ("keepalive", po::value(&keepalive)->default_value(keepalive)->value_name("SECONDS"),
      "TCP keepalive: probe a connection silent for this long, then every "
      "third of it, three times, so that a vanished peer is found in about "
@@ -276,8 +287,13 @@ std::variant<server_options, std::string> parse(const std::vector<std::string>& 
     if (where) {
       where->kind = transport::http;
       c.http = *where;
+      checks.require(!where->proxy, "--http " + http_address + ": no PROXY header on HTTP");
     }
   }
+  std::string proxy_problem;
+  const auto trusted = proxy::trusted_networks::parse(proxy_from, proxy_problem);
+  checks.require(trusted.has_value(), "--proxy-from " + proxy_from + ": " + proxy_problem);
+  if (trusted) c.proxy_from = *trusted;
   const bool any_tls = std::any_of(c.listeners.begin(), c.listeners.end(),
                                    [](const auto& l) { return l.kind == transport::tls; });
   unsigned mode_bits = 0;

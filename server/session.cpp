@@ -5,8 +5,8 @@
 namespace server {
 
 template class session<tcp_stream>;
-template void start_session<tcp_stream>(tcp_stream, worker&);
+template void start_session<tcp_stream>(tcp_stream, worker&, bool);
 template class session<unix_stream>;
-template void start_session<unix_stream>(unix_stream, worker&);
+template void start_session<unix_stream>(unix_stream, worker&, bool);
 
 }  // namespace server

@@ -54,15 +54,17 @@
 namespace server {
 
 // Serves `stream` on `owner`'s thread, in a coroutine of its own, until the
-// connection ends. Called on the acceptor's thread.
+// connection ends. Called on the acceptor's thread. `proxied`: the
+// connection comes from a load balancer and begins with a PROXY header
+// (proxy_header.hpp), read before anything else, the TLS handshake too.
 template <typename Stream>
-void start_session(Stream stream, worker& owner);
+void start_session(Stream stream, worker& owner, bool proxied = false);
 
 template <typename Stream>
 class session final : public worker_session {
  public:
   // Runs on the owner's thread, like everything of a session.
-  session(Stream stream, worker& owner);
+  session(Stream stream, worker& owner, bool proxied);
   ~session();
   session(const session&) = delete;
   session& operator=(const session&) = delete;
@@ -81,6 +83,9 @@ class session final : public worker_session {
   // The steps of run(). Only the task<> ones await; the coroutine's frame,
   // which every idle connection keeps, holds little more than its loop.
   void begin();
+  // A proxied connection's PROXY header, under the greeting's deadline:
+  // afterwards peer_ names the client it carries.
+  task<void> proxy_header();
   // TLS: the handshake, under the greeting's deadline. Plain: nothing.
   task<void> handshake();
   // Before every wait: whether to stop (and why, in ending_), to wait for
@@ -124,12 +129,13 @@ class session final : public worker_session {
   std::uint32_t unsent_ = 0;  // unsent_in_kernel() when the write deadline was last set
   waiting waiting_ = waiting::nothing;
   bool warned_unknown_ = false;       // an unknown type is logged once per connection
+  bool proxied_ = false;              // a PROXY header comes first
   std::optional<end_reason> ending_;  // set once: the conversation is over
 };
 
 extern template class session<tcp_stream>;
-extern template void start_session<tcp_stream>(tcp_stream, worker&);
+extern template void start_session<tcp_stream>(tcp_stream, worker&, bool);
 extern template class session<unix_stream>;
-extern template void start_session<unix_stream>(unix_stream, worker&);
+extern template void start_session<unix_stream>(unix_stream, worker&, bool);
 
 }  // namespace server

@@ -9,11 +9,13 @@
 #include <linux/sockios.h>
 #include <spdlog/spdlog.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
+#include <cerrno>
 #include <memory>
 
 #include "asio_support.hpp"
@@ -26,13 +28,13 @@ using boost::system::error_code;
 using net::tuple_op;
 
 template <typename Stream>
-void start_session(Stream stream, worker& owner) {
+void start_session(Stream stream, worker& owner, bool proxied) {
   session_tracker::ticket counted(owner.shared().tracker);
   // Set up on the owner's thread, not the acceptor's: a session's memory is
   // allocated, and its state touched, only by the thread that serves it.
   asio::post(owner.context(),
-             [stream = std::move(stream), &owner, counted = std::move(counted)]() mutable {
-               auto s = std::make_unique<session<Stream>>(std::move(stream), owner);
+             [stream = std::move(stream), &owner, counted = std::move(counted), proxied]() mutable {
+               auto s = std::make_unique<session<Stream>>(std::move(stream), owner, proxied);
                counted.hand_over();
                auto& serving = *s;
                // The handler owns the session, so it lives until run() has returned;
@@ -55,13 +57,14 @@ constexpr metrics::link link_of() noexcept {
 }
 
 template <typename Stream>
-session<Stream>::session(Stream stream, worker& owner)
+session<Stream>::session(Stream stream, worker& owner, bool proxied)
     : stream_(std::move(stream)),
       owner_(owner),
       settings_(owner.settings()),
       engine_(settings_->engine, &owner.metrics().engine),
       state_(settings_->timeouts, steady_clock::now()),
-      buffers_(owner.shared().budget, !stream_traits<Stream>::readiness_io) {
+      buffers_(owner.shared().budget, !stream_traits<Stream>::readiness_io),
+      proxied_(proxied) {
   peer_ = peer_of(stream_);
 }
 
@@ -74,7 +77,10 @@ template <typename Stream>
 task<void> session<Stream>::run() {
   begin();
   try {
-    if constexpr (stream_traits<Stream>::tls) co_await handshake();
+    if (proxied_) co_await proxy_header();
+    if constexpr (stream_traits<Stream>::tls) {
+      if (!ending_) co_await handshake();
+    }
     // Until something ends it (session_state.hpp lists what can): wait for
     // bytes, read them, answer every complete request, send the replies.
     for (;;) {
@@ -102,7 +108,7 @@ template <typename Stream>
 void session<Stream>::begin() {
   owner_.attach(*this);
   owner_.metrics().open(link_of<Stream>());
-  if (spdlog::should_log(spdlog::level::debug)) {
+  if (!proxied_ && spdlog::should_log(spdlog::level::debug)) {  // proxied: once the client is known
     spdlog::debug("{}: connected{}", peer_.text(), peer_details(stream_));
   }
   error_code ignored;
@@ -384,6 +390,7 @@ task<void> session<Stream>::handshake() {
 }
 
 #include "session_goodbye.ipp"
+#include "session_proxy.ipp"
 #include "session_watch.ipp"
 
 }  // namespace server

@@ -22,7 +22,8 @@ struct tls_module {
   boost::asio::ssl::context* (*make_context)(const tls_settings& tls);
   void (*destroy_context)(boost::asio::ssl::context* context) noexcept;
   // start_tls_session() (tls_session.hpp).
-  void (*start_session)(tcp_stream socket, boost::asio::ssl::context& context, worker& owner);
+  void (*start_session)(tcp_stream socket, boost::asio::ssl::context& context, worker& owner,
+                        bool proxied);
 };
 
 // Loads the module, once, and keeps it loaded; throws cli::failure (exit

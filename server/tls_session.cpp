@@ -7,11 +7,12 @@
 
 namespace server {
 
-void start_tls_session(tcp_stream socket, boost::asio::ssl::context& context, worker& owner) {
-  start_session(tls_stream(std::move(socket), context), owner);
+void start_tls_session(tcp_stream socket, boost::asio::ssl::context& context, worker& owner,
+                       bool proxied) {
+  start_session(tls_stream(std::move(socket), context), owner, proxied);
 }
 
 template class session<tls_stream>;
-template void start_session<tls_stream>(tls_stream, worker&);
+template void start_session<tls_stream>(tls_stream, worker&, bool);
 
 }  // namespace server

@@ -14,6 +14,7 @@ namespace server {
 // Serves `socket` over TLS with `context` on `owner`'s thread, as
 // start_session() does for plain streams; the handshake is the session's
 // first step, under --handshake-timeout.
-void start_tls_session(tcp_stream socket, boost::asio::ssl::context& context, worker& owner);
+void start_tls_session(tcp_stream socket, boost::asio::ssl::context& context, worker& owner,
+                       bool proxied);
 
 }  // namespace server

@@ -82,10 +82,14 @@ class server {
   std::string port(std::size_t i = 0) const { return name(i).substr(name(i).rfind(':') + 1); }
   child_process& process() { return *child_; }
 
+  // Whether a line of the log holds `text`, read for 10 s at most (a server
+  // that logs on, such as one health-checked every second, ends it too).
   bool log_shows(const std::string& text) {
     if (contains(early_log_, text)) return true;
-    while (auto line = child_->read_line(10s)) {
-      if (contains(*line, text)) return true;
+    const auto give_up = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < give_up) {
+      const auto line = child_->read_line(500ms);
+      if (line && contains(*line, text)) return true;
     }
     return false;
   }

@@ -1,0 +1,173 @@
+// Behind HAProxy (Debian's haproxy, started and stopped by the test, on
+// loopback): the shipped server/dist/haproxy.cfg in front of three
+// asio_server processes with PROXY v2 listeners and the protocol's PING as
+// the health check. CTest label `haproxy`.
+#define BOOST_TEST_MODULE haproxy_tests
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/test/unit_test.hpp>
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "transport_support.hpp"
+
+using namespace test::transport;
+using test::child_process;
+using test::contains;
+using steady = std::chrono::steady_clock;
+
+namespace {
+
+// A port nobody listens on now, for HAProxy's frontend.
+std::string free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  BOOST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  socklen_t size = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &size);
+  ::close(fd);
+  return std::to_string(ntohs(a.sin_port));
+}
+
+std::vector<std::string> backend_args(const std::string& port) {
+  return {"--listen", "tcp://127.0.0.1:" + port + "?proxy", "--log-level", "debug"};
+}
+
+// HAProxy with the shipped configuration, its frontend and servers moved to
+// the test's ports, and its connections to the servers made from 127.0.0.3,
+// so that the servers' logs tell HAProxy's address from the client's.
+class balancer {
+ public:
+  balancer(const std::vector<std::string>& backends) : port_(free_port()) {
+    std::ifstream in(DIST_DIR "/haproxy.cfg");
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string cfg = std::regex_replace(text.str(), std::regex("bind 127\\.0\\.0\\.1:8080"),
+                                         "bind 127.0.0.1:" + port_);
+    for (std::size_t i = 0; i < backends.size(); ++i) {
+      const std::string n = std::to_string(i + 1);
+      cfg = std::regex_replace(cfg, std::regex("server s" + n + " 127\\.0\\.0\\.1:809" + n),
+                               "server s" + n + " 127.0.0.1:" + backends[i]);
+    }
+    cfg = std::regex_replace(cfg, std::regex("default-server send-proxy-v2"),
+                             "default-server source 127.0.0.3 send-proxy-v2");
+    path_ = scratch().path + "/haproxy-" + port_ + ".cfg";
+    std::ofstream(path_) << cfg;
+    child_.emplace(std::vector<std::string>{"haproxy", "-db", "-f", path_}, std::string{},
+                   /*keep_stdin_open=*/true);
+  }
+  ~balancer() {
+    child_->send_signal(SIGTERM);
+    child_->wait(10s);
+  }
+  const std::string& port() const { return port_; }
+
+  // Waits for a line of HAProxy's log (its stdout) that holds `text`.
+  bool log_shows(const std::string& text, std::chrono::seconds within = 10s) {
+    const auto until = steady::now() + within;
+    while (steady::now() < until) {
+      const auto line = child_->read_line(500ms);
+      if (line && contains(*line, text)) return true;
+    }
+    return false;
+  }
+
+ private:
+  std::string port_;
+  std::string path_;
+  std::optional<child_process> child_;
+};
+
+// One request through the balancer, on a connection of its own.
+bool request_through(const balancer& lb) {
+  const auto r = client({"--host", "127.0.0.1", "--port", lb.port(), "--message", "through"});
+  return r.exit_code == 0 && contains(r.out, "Received");
+}
+
+// Requests until one is answered (the balancer's first checks), 10 s at most.
+bool comes_up(const balancer& lb) {
+  for (int i = 0; i < 50; ++i) {
+    if (request_through(lb)) return true;
+    ::usleep(200'000);
+  }
+  return false;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(behind_haproxy)
+
+BOOST_AUTO_TEST_CASE(the_shipped_config_is_valid) {
+  const auto r = test::run({"haproxy", "-c", "-f", DIST_DIR "/haproxy.cfg"});
+  BOOST_TEST(r.exit_code == 0, r.out + r.err);
+}
+
+BOOST_AUTO_TEST_CASE(the_servers_see_the_clients_address_and_answer_the_health_check) {
+  std::vector<std::unique_ptr<server>> backends;
+  std::vector<std::string> ports;
+  for (int i = 0; i < 3; ++i) {
+    backends.push_back(std::make_unique<server>(backend_args("0")));
+    ports.push_back(backends.back()->port());
+  }
+  balancer lb(ports);
+  BOOST_REQUIRE(comes_up(lb));
+  for (int i = 0; i < 6; ++i) BOOST_TEST(request_through(lb));
+  for (auto& b : backends) {
+    // HAProxy's health check: a LOCAL header, a PING, its PONG.
+    // (Its log in any order: HAProxy sends clients before its first check.)
+    BOOST_TEST(
+        output_shows(b->process(), "127.0.0.3: connected, through the proxy 127.0.0.3 (its own"));
+    // Round robin: every server had clients, named by their own address
+    // (from the PROXY v2 header), not HAProxy's.
+    BOOST_TEST(output_shows(b->process(), "127.0.0.1: connected, through the proxy 127.0.0.3"),
+               b->process().out());
+  }
+  for (auto& b : backends) BOOST_TEST(b->terminate() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_killed_or_draining_server_is_marked_down_and_no_request_fails) {
+  std::vector<std::unique_ptr<server>> backends;
+  std::vector<std::string> ports;
+  for (int i = 0; i < 3; ++i) {
+    backends.push_back(std::make_unique<server>(backend_args("0")));
+    ports.push_back(backends.back()->port());
+  }
+  balancer lb(ports);
+  BOOST_REQUIRE(comes_up(lb));
+
+  // SIGKILL: nothing said; the check finds it (inter 1s, fall 2), and until
+  // then a refused connection is retried on another server (redispatch).
+  const auto killed_at = steady::now();
+  backends[1]->process().send_signal(SIGKILL);
+  int failed = 0;
+  for (int i = 0; i < 12; ++i) failed += request_through(lb) ? 0 : 1;
+  BOOST_TEST(lb.log_shows("Server asio_servers/s2 is DOWN"));
+  BOOST_TEST_MESSAGE("s2 (SIGKILL) marked down after "
+                     << std::chrono::duration<double>(steady::now() - killed_at).count() << " s");
+  BOOST_TEST(failed == 0);
+
+  // SIGTERM: the server closes its listener at once and drains; it is
+  // marked down, started again on its port, and marked up.
+  backends[0]->process().send_signal(SIGTERM);
+  BOOST_TEST(backends[0]->exit_status() == 0);
+  for (int i = 0; i < 6; ++i) failed += request_through(lb) ? 0 : 1;
+  BOOST_TEST(lb.log_shows("Server asio_servers/s1 is DOWN"));
+  backends[0] = std::make_unique<server>(backend_args(ports[0]));
+  BOOST_TEST(lb.log_shows("Server asio_servers/s1 is UP"));
+  for (int i = 0; i < 6; ++i) failed += request_through(lb) ? 0 : 1;
+  BOOST_TEST(failed == 0);
+  BOOST_TEST(backends[0]->terminate() == 0);
+  BOOST_TEST(backends[2]->terminate() == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
