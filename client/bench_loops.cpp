@@ -1,11 +1,13 @@
 // What each benchmark connection does, and how replies are checked and
 // counted.
+#include <algorithm>
 #include <bit>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/write.hpp>
 #include <cstring>
+#include <random>
 
 #include "bench_run.hpp"
 #include "client_asio.hpp"
@@ -41,6 +43,22 @@ struct live_socket {
 in_flight_window::in_flight_window(unsigned depth)
     : slots_(std::bit_ceil(std::size_t{depth} * 2)), mask_(slots_.size() - 1), depth_(depth) {}
 
+bool in_flight_window::any_up_to(std::uint32_t last) const noexcept {
+  return std::any_of(slots_.begin(), slots_.end(),
+                     [last](const slot& s) { return s.id != 0 && s.id <= last; });
+}
+
+std::vector<bench_clock::time_point> in_flight_window::take_all() {
+  std::vector<bench_clock::time_point> sent;
+  for (auto& s : slots_) {
+    if (s.id != 0) sent.push_back(s.sent);
+    s.id = 0;
+  }
+  count_ = 0;
+  std::sort(sent.begin(), sent.end());
+  return sent;
+}
+
 std::optional<bench_clock::time_point> in_flight_window::take(std::uint32_t id) noexcept {
   slot& s = slots_[id & mask_];
   if (s.id != id || id == 0) return std::nullopt;
@@ -56,7 +74,13 @@ bench_run::bench_run(const client_config& c, connector& s)
       payload_(c.bench.size, std::byte{'x'}),
       pattern_(c.bench.size, std::byte{'x'}) {}
 
-void bench_run::start(bench_clock::time_point now) { measure_from_ = now + options.warmup; }
+void bench_run::start(bench_clock::time_point now) {
+  measure_from_ = now + options.warmup;
+  // One count per second of the window, made now: record() allocates nothing.
+  // (The slowest second is looked for in the first day, at most.)
+  const auto seconds = std::chrono::ceil<std::chrono::seconds>(options.duration).count();
+  per_second_.assign(static_cast<std::size_t>(std::min<std::int64_t>(seconds, 86'400)) + 1, 0);
+}
 
 void bench_run::record(bench_clock::time_point sent, bench_clock::time_point now) noexcept {
   const auto ns = static_cast<std::uint64_t>(
@@ -66,6 +90,8 @@ void bench_run::record(bench_clock::time_point sent, bench_clock::time_point now
   if (stopping_ || now < measure_from_) return;
   result_.latency.record(ns);
   ++result_.answered;
+  const auto second = static_cast<std::size_t>((now - measure_from_) / std::chrono::seconds(1));
+  if (second < per_second_.size()) ++per_second_[second];
   result_.payload_bytes += options.size;
   if (options.requests != 0 && result_.answered >= options.requests) stop(now);
 }
@@ -91,6 +117,13 @@ bench_result bench_run::finish(bench_clock::time_point now) {
   stop(now);
   result_.elapsed =
       stopped_at_ > measure_from_ ? stopped_at_ - measure_from_ : bench_clock::duration::zero();
+  // Whole seconds only: the last, cut short by the stop, would look slow.
+  const auto whole = std::min(per_second_.size(),
+                              static_cast<std::size_t>(result_.elapsed / std::chrono::seconds(1)));
+  if (whole > 0) {
+    result_.min_1s_per_second =
+        double(*std::min_element(per_second_.begin(), per_second_.begin() + whole));
+  }
   return std::move(result_);
 }
 
@@ -155,35 +188,120 @@ void bench_run::closed_early(std::size_t in_flight) {
 }
 
 awaitable<void> bench_run::framed_closed_loop(std::size_t slot) {
-  framed_connection conn(co_await server.connect(config.timeout), config.max_frame);
+  std::vector<bench_clock::time_point> carried;
+  std::optional<stream> socket(co_await server.connect(config.timeout));
+  while (co_await framed_connection_run(slot, std::move(*socket), carried)) {
+    socket = co_await connect_again(slot);
+    if (!socket) co_return;
+    ++result_.reconnects;
+  }
+}
+
+awaitable<bool> bench_run::framed_connection_run(std::size_t slot, stream socket,
+                                                 std::vector<bench_clock::time_point>& carried) {
+  framed_connection conn(std::move(socket), config.max_frame);
   live_socket registered(*this, slot, conn.socket());
   in_flight_window window(options.depth);
-  // Fills the window; the requests go out together in the next flush.
+  // After a GOAWAY: the last id the server processes. Nothing more is sent.
+  std::optional<std::uint32_t> last_processed;
+  // Fills the window, requests carried over from the last connection first;
+  // the requests go out together in the next flush.
   auto fill = [&] {
     const auto now = bench_clock::now();
-    while (!stopping_ && window.has_room(conn.next_id())) {
+    while (!stopping_ && !last_processed && window.has_room(conn.next_id())) {
       const std::uint32_t id = conn.next_id();
       conn.queue(options.type, proto::bytes_view(payload_for(id)));
-      window.put(id, now);
+      if (carried.empty()) {
+        window.put(id, now);
+      } else {  // timed from when it was first sent
+        window.put(id, carried.front());
+        carried.erase(carried.begin());
+        ++result_.resends;
+      }
+    }
+  };
+  // Without --reconnect, an error ends the run as before; with it, the
+  // connection ends and its unanswered requests are sent again.
+  bool lost = false;
+  auto flush = [&]() -> awaitable<void> {
+    try {
+      co_await conn.flush();
+    } catch (const boost::system::system_error&) {
+      if (!options.reconnect) throw;
+      lost = true;
     }
   };
   fill();
-  co_await conn.flush();
-  while (!window.empty()) {
-    const auto f = co_await conn.receive();
+  co_await flush();
+  while (!window.empty() && !lost) {
+    std::optional<proto::frame> f;
+    try {
+      f = co_await conn.receive();
+    } catch (const boost::system::system_error&) {
+      if (!options.reconnect) throw;
+      break;
+    } catch (const protocol_error&) {  // a proxy's connection cut mid-frame
+      if (!options.reconnect) throw;
+      break;
+    }
     const auto now = bench_clock::now();
     if (!f) {
-      closed_early(window.size());
-      co_return;
+      if (!options.reconnect) {
+        closed_early(window.size());
+        co_return false;
+      }
+      break;
     }
-    if (!take_reply(*f, window, now)) co_return;
-    // Answer a whole read's worth of replies with one write.
-    if (!conn.frame_ready()) {
+    if (options.reconnect && f->type() == proto::frame_type::goaway) {
+      const auto last = proto::parse_goaway(f->payload);
+      if (!last) throw protocol_error("the server sent a GOAWAY that cannot be read");
+      last_processed = *last;
+    } else if (!take_reply(*f, window, now)) {
+      co_return false;
+    }
+    // Everything the server will answer is answered: the rest goes elsewhere.
+    if (last_processed && !window.any_up_to(*last_processed)) break;
+    // Answer a whole read's worth of replies with one write (or at once
+    // when nothing is in flight: what is buffered may be a GOAWAY).
+    if (!conn.frame_ready() || window.empty()) {
       fill();
-      if (conn.has_queued()) co_await conn.flush();
+      if (conn.has_queued()) co_await flush();
     }
   }
-  conn.shutdown_send();
+  if (window.empty() && !last_processed && !lost) {
+    conn.shutdown_send();
+    co_return false;  // the run is over
+  }
+  // --reconnect: the connection ended with requests unanswered, or the
+  // server said GOAWAY; a stopped run does not go on.
+  auto unanswered = window.take_all();
+  carried.insert(carried.begin(), unanswered.begin(), unanswered.end());
+  co_return !stopping_;
+}
+
+awaitable<std::optional<stream>> bench_run::connect_again(std::size_t slot) {
+  std::minstd_rand random(
+      static_cast<std::uint32_t>(slot * 7919 + bench_clock::now().time_since_epoch().count()));
+  std::uniform_real_distribution<double> jitter(0.5, 1.5);
+  const auto give_up = bench_clock::now() + options.reconnect_for;
+  auto backoff = std::chrono::milliseconds(10);
+  std::string why;
+  while (!stopping_) {
+    // At once, then after 10 ms, 20 ms... up to 1 s, each times 0.5 to 1.5.
+    try {
+      co_return co_await server.connect(config.timeout);
+    } catch (const std::exception& e) {
+      why = e.what();
+    }
+    if (bench_clock::now() >= give_up) {
+      fail(cli::exit_code::unavailable, "no new connection within --reconnect-for: " + why);
+      co_return std::nullopt;
+    }
+    co_await sleep_for(std::chrono::milliseconds(
+        static_cast<std::int64_t>(double(backoff.count()) * jitter(random))));
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
+  }
+  co_return std::nullopt;
 }
 
 awaitable<void> bench_run::framed_fixed_rate(std::size_t slot, bench_clock::time_point first_due) {

@@ -21,6 +21,11 @@ struct bench_result {
   std::string first_error;
   std::size_t connections_held = 0;              // --idle
   std::chrono::duration<double> connect_time{};  // --idle: time to open them all
+  std::uint64_t reconnects = 0;                  // --reconnect: connections opened again
+  std::uint64_t resends = 0;                     // requests sent again on them
+  // The fewest answers in one whole second of the measured window, per
+  // second (0 when it was shorter than a second).
+  double min_1s_per_second = 0;
 
   double per_second() const {
     return elapsed.count() > 0 ? double(answered) / elapsed.count() : 0.0;

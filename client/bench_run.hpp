@@ -38,6 +38,10 @@ class in_flight_window {
   std::optional<bench_clock::time_point> take(std::uint32_t id) noexcept;
   bool empty() const noexcept { return count_ == 0; }
   std::size_t size() const noexcept { return count_; }
+  // Whether a request with an id up to `last` is in flight.
+  bool any_up_to(std::uint32_t last) const noexcept;
+  // Empties the window: the send times of what was in flight, oldest first.
+  std::vector<bench_clock::time_point> take_all();
 
  private:
   struct slot {
@@ -102,6 +106,17 @@ class bench_run {
   bool take_reply(const proto::frame& f, in_flight_window& window, bench_clock::time_point now);
   // The server closed with `in_flight` requests unanswered.
   void closed_early(std::size_t in_flight);
+  // One connection of framed_closed_loop: requests `carried` over from the
+  // last one go first; what is left unanswered when it ends (with
+  // --reconnect) goes back into `carried`. True when it should be opened
+  // again.
+  boost::asio::awaitable<bool> framed_connection_run(std::size_t slot, stream socket,
+                                                     std::vector<bench_clock::time_point>& carried);
+  // --reconnect: a new connection, backing off with jitter; none after
+  // --reconnect-for (after fail()) or when the run stops.
+  boost::asio::awaitable<std::optional<stream>> connect_again(std::size_t slot);
+
+  std::vector<std::uint64_t> per_second_;  // answers per second of the window
 
   std::vector<std::byte> payload_;
   std::vector<std::byte> pattern_;

@@ -26,6 +26,12 @@ struct bench_options {
   bool connect_per_request = false;
   bool idle = false;  // open the connections and hold them
   bool json = false;
+  // --reconnect: a connection that ends (GOAWAY, or lost) is opened again,
+  // and what it left unanswered is sent again on the new one (every request
+  // type is idempotent: PROTOCOL.md); give up after `reconnect_for` without
+  // a connection.
+  bool reconnect = false;
+  std::chrono::milliseconds reconnect_for{std::chrono::seconds(30)};
 };
 
 // How to reach the server, besides --host and --port.

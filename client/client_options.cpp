@@ -21,7 +21,7 @@ parse_result parse_command_line(int argc, const char* const argv[]) {
   cli::count port{c.port}, max_in_flight{c.max_in_flight}, connections{b.connections},
       depth{b.depth}, requests{0};
   cli::byte_size size{b.size};
-  cli::duration timeout{10}, duration{10}, warmup{1};
+  cli::duration timeout{10}, duration{10}, warmup{1}, reconnect_for{30};
   std::string type = "echo";
 
   po::options_description desc(
@@ -105,6 +105,15 @@ parse_result parse_command_line(int argc, const char* const argv[]) {
      "open --connections connections (each must answer one PING, or one byte\n"
      "with --raw, within --timeout), say 'holding N idle connections', hold\n"
      "them for --duration, close")
+    ("reconnect", po::bool_switch(&b.reconnect),
+     "when the server says GOAWAY, read the replies up to its last id, then\n"
+     "connect again and send the requests it did not process; when a\n"
+     "connection drops, connect again and send what was in flight (every\n"
+     "request type is idempotent). Reconnects back off, with jitter. Reports\n"
+     "reconnects, resends and the slowest second. For the closed loop (not\n"
+     "--raw, --rate, --connect-per-request or --idle)")
+    ("reconnect-for", po::value(&reconnect_for)->default_value(reconnect_for)->value_name("DURATION"),
+     "with --reconnect, give up when no connection could be made for this long")
     ("json", po::bool_switch(&b.json), "print the result as one JSON object");
   // clang-format on
   desc.add(bench);
@@ -147,7 +156,11 @@ parse_result parse_command_line(int argc, const char* const argv[]) {
         .require(b.rate == 0 || (!c.raw && !b.connect_per_request && !b.idle),
                  "--rate works with the protocol's requests only")
         .require(!(b.connect_per_request && b.idle),
-                 "--connect-per-request and --idle exclude each other");
+                 "--connect-per-request and --idle exclude each other")
+        .check("--reconnect-for", reconnect_for, ms, cli::max_seconds)
+        .require(!b.reconnect || (!c.raw && b.rate == 0 && !b.connect_per_request && !b.idle),
+                 "--reconnect works with the closed loop of the protocol's requests only "
+                 "(not --raw, --rate, --connect-per-request or --idle)");
   } else {
     for (const auto& option : bench.options()) {
       const auto& name = option->long_name();
@@ -167,6 +180,7 @@ parse_result parse_command_line(int argc, const char* const argv[]) {
                              : proto::frame_type::echo;
   b.duration = duration.ms();
   b.warmup = warmup.ms();
+  b.reconnect_for = reconnect_for.ms();
   b.requests = requests.value;
   return {std::move(c), cli::exit_code::ok};
 }

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <fstream>
@@ -103,6 +104,52 @@ bool comes_up(const balancer& lb) {
   return false;
 }
 
+// Three backends on PROXY listeners, each on a port of its own.
+struct backends {
+  std::vector<std::unique_ptr<server>> servers;
+  std::vector<std::string> ports;
+  backends() {
+    for (int i = 0; i < 3; ++i) {
+      servers.push_back(std::make_unique<server>(backend_args("0")));
+      ports.push_back(servers.back()->port());
+    }
+  }
+  // Started again on its port, once the old one has exited.
+  void restart(std::size_t i) { servers[i] = std::make_unique<server>(backend_args(ports[i])); }
+  void terminate_all() {
+    for (auto& s : servers) BOOST_TEST(s->terminate() == 0);
+  }
+};
+
+// asio_client --bench through the balancer with --reconnect, as a process
+// of its own while the test restarts backends; its JSON result at the end.
+class bench_through {
+ public:
+  bench_through(const balancer& lb, const std::string& seconds)
+      : child_(std::vector<std::string>{test::client_bin, "--bench", "-c", "50", "-d", "16",
+                                        "--reconnect", "--duration", seconds, "--warmup", "0",
+                                        "--json", "--port", lb.port()}) {}
+  boost::json::object result() {
+    exit_code_ = child_.wait(120s);
+    BOOST_TEST_MESSAGE("bench: " << child_.out());
+    boost::system::error_code ec;
+    auto v = boost::json::parse(child_.out(), ec);
+    BOOST_REQUIRE_MESSAGE(!ec && v.is_object(),
+                          "no JSON from the bench: " << child_.out() << child_.err());
+    return v.as_object();
+  }
+  int exit_code() const { return exit_code_; }
+
+ private:
+  child_process child_;
+  int exit_code_ = -1;
+};
+
+std::int64_t number(const boost::json::object& o, const char* key) {
+  return o.at(key).is_int64() ? o.at(key).as_int64()
+                              : static_cast<std::int64_t>(o.at(key).as_uint64());
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(behind_haproxy)
@@ -168,6 +215,57 @@ BOOST_AUTO_TEST_CASE(a_killed_or_draining_server_is_marked_down_and_no_request_f
   BOOST_TEST(failed == 0);
   BOOST_TEST(backends[0]->terminate() == 0);
   BOOST_TEST(backends[2]->terminate() == 0);
+}
+
+// The rolling restart: under a 50 x 16 load, each backend in turn gets
+// SIGTERM (GOAWAY to its clients, its listener closed), exits, and is
+// started again. The client reconnects and sends again what was not
+// processed: no request fails, every one is answered exactly once (the
+// bench checks each reply's id and payload against what is in flight).
+BOOST_AUTO_TEST_CASE(a_rolling_restart_under_load_loses_no_request) {
+  backends b;
+  balancer lb(b.ports);
+  BOOST_REQUIRE(comes_up(lb));
+  bench_through load(lb, "20");
+  ::sleep(2);
+  for (std::size_t i = 0; i < 3; ++i) {
+    const std::string name = "asio_servers/s" + std::to_string(i + 1);
+    b.servers[i]->process().send_signal(SIGTERM);
+    BOOST_TEST(b.servers[i]->exit_status() == 0);
+    BOOST_TEST(lb.log_shows("Server " + name + " is DOWN"), name);
+    b.restart(i);
+    BOOST_TEST(lb.log_shows("Server " + name + " is UP"), name);
+  }
+  const auto r = load.result();
+  BOOST_TEST(load.exit_code() == 0);
+  BOOST_TEST(number(r, "errors") == 0);
+  BOOST_TEST(number(r, "answered") > 0);
+  BOOST_TEST(number(r, "reconnects") > 0);
+  BOOST_TEST_MESSAGE("lowest second / mean: " << r.at("min_1s_msgs_per_s").to_number<double>() /
+                                                     r.at("per_second").to_number<double>());
+  b.terminate_all();
+}
+
+// SIGKILL: the backend says nothing, its connections are cut. The clients
+// send again what was in flight; HAProxy's check marks it down within 3 s.
+BOOST_AUTO_TEST_CASE(a_backend_killed_under_load_loses_no_request) {
+  backends b;
+  balancer lb(b.ports);
+  BOOST_REQUIRE(comes_up(lb));
+  bench_through load(lb, "8");
+  ::sleep(2);
+  const auto killed_at = steady::now();
+  b.servers[1]->process().send_signal(SIGKILL);
+  BOOST_TEST(lb.log_shows("Server asio_servers/s2 is DOWN"));
+  const std::chrono::duration<double> marked_down = steady::now() - killed_at;
+  BOOST_TEST_MESSAGE("s2 (SIGKILL, under load) marked down after " << marked_down.count() << " s");
+  BOOST_TEST(marked_down.count() < 3.0);
+  const auto r = load.result();
+  BOOST_TEST(load.exit_code() == 0);
+  BOOST_TEST(number(r, "errors") == 0);
+  BOOST_TEST(number(r, "reconnects") > 0);
+  BOOST_TEST(b.servers[0]->terminate() == 0);
+  BOOST_TEST(b.servers[2]->terminate() == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
