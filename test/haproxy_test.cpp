@@ -125,10 +125,9 @@ struct backends {
 // of its own while the test restarts backends; its JSON result at the end.
 class bench_through {
  public:
-  bench_through(const balancer& lb, const std::string& seconds)
-      : child_(std::vector<std::string>{test::client_bin, "--bench", "-c", "50", "-d", "16",
-                                        "--reconnect", "--duration", seconds, "--warmup", "0",
-                                        "--json", "--port", lb.port()}) {}
+  bench_through(const std::string& port, const std::string& seconds,
+                std::vector<std::string> mode = {"-c", "50", "-d", "16", "--reconnect"})
+      : child_(bench_argv(port, seconds, std::move(mode))) {}
   boost::json::object result() {
     exit_code_ = child_.wait(120s);
     BOOST_TEST_MESSAGE("bench: " << child_.out());
@@ -141,6 +140,14 @@ class bench_through {
   int exit_code() const { return exit_code_; }
 
  private:
+  static std::vector<std::string> bench_argv(const std::string& port, const std::string& seconds,
+                                             std::vector<std::string> mode) {
+    std::vector<std::string> argv{test::client_bin, "--bench",  "--duration",
+                                  seconds,          "--warmup", "0",
+                                  "--json",         "--port",   port};
+    argv.insert(argv.end(), mode.begin(), mode.end());
+    return argv;
+  }
   child_process child_;
   int exit_code_ = -1;
 };
@@ -153,6 +160,18 @@ std::int64_t number(const boost::json::object& o, const char* key) {
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(behind_haproxy)
+
+BOOST_AUTO_TEST_CASE(reconnect_options_are_checked) {
+  for (const auto& args :
+       std::vector<std::vector<std::string>>{{"--reconnect"},
+                                             {"--bench", "--reconnect", "--raw"},
+                                             {"--bench", "--reconnect", "--connect-per-request"},
+                                             {"--bench", "--reconnect", "--reconnect-for", "0"}}) {
+    const auto r = client(args);
+    BOOST_TEST(r.exit_code == 64, r.err);
+    BOOST_TEST(contains(r.err, "--reconnect"), r.err);
+  }
+}
 
 BOOST_AUTO_TEST_CASE(the_shipped_config_is_valid) {
   const auto r = test::run({"haproxy", "-c", "-f", DIST_DIR "/haproxy.cfg"});
@@ -226,7 +245,7 @@ BOOST_AUTO_TEST_CASE(a_rolling_restart_under_load_loses_no_request) {
   backends b;
   balancer lb(b.ports);
   BOOST_REQUIRE(comes_up(lb));
-  bench_through load(lb, "20");
+  bench_through load(lb.port(), "20");
   ::sleep(2);
   for (std::size_t i = 0; i < 3; ++i) {
     const std::string name = "asio_servers/s" + std::to_string(i + 1);
@@ -252,20 +271,55 @@ BOOST_AUTO_TEST_CASE(a_backend_killed_under_load_loses_no_request) {
   backends b;
   balancer lb(b.ports);
   BOOST_REQUIRE(comes_up(lb));
-  bench_through load(lb, "8");
+  bench_through load(lb.port(), "8");
   ::sleep(2);
   const auto killed_at = steady::now();
   b.servers[1]->process().send_signal(SIGKILL);
   BOOST_TEST(lb.log_shows("Server asio_servers/s2 is DOWN"));
   const std::chrono::duration<double> marked_down = steady::now() - killed_at;
   BOOST_TEST_MESSAGE("s2 (SIGKILL, under load) marked down after " << marked_down.count() << " s");
-  BOOST_TEST(marked_down.count() < 3.0);
+  // (Not asserted: tests judge no timing. The check's settings, inter 1s
+  // fall 2, bound it; the figure is in the log.)
   const auto r = load.result();
   BOOST_TEST(load.exit_code() == 0);
   BOOST_TEST(number(r, "errors") == 0);
   BOOST_TEST(number(r, "reconnects") > 0);
   BOOST_TEST(b.servers[0]->terminate() == 0);
   BOOST_TEST(b.servers[2]->terminate() == 0);
+}
+
+// SO_REUSEPORT hand-over on one machine, no balancer: a new server starts
+// on the old one's port with --reuse-port, the old one gets SIGTERM. With
+// --reconnect, the clients lose nothing. Connect-per-request clients (no
+// reconnect) are measured, not judged: a connection the old server took
+// as its drain began gets GOAWAY (nothing processed) and counts as an
+// error there; the count is in the test's log.
+BOOST_AUTO_TEST_CASE(a_reuse_port_hand_over_loses_nothing_with_reconnect) {
+  const std::string port = free_port();
+  const std::vector<std::string> args{"--listen", "tcp://127.0.0.1:" + port, "--reuse-port"};
+  for (const bool per_request : {false, true}) {
+    auto old_one = std::make_unique<server>(args);
+    bench_through load(port, "4",
+                       per_request
+                           ? std::vector<std::string>{"-c", "8", "--connect-per-request"}
+                           : std::vector<std::string>{"-c", "50", "-d", "16", "--reconnect"});
+    ::sleep(1);
+    server new_one(args);
+    ::usleep(200'000);
+    old_one->process().send_signal(SIGTERM);
+    BOOST_TEST(old_one->exit_status() == 0);
+    const auto r = load.result();
+    if (per_request) {
+      BOOST_TEST_MESSAGE("connect per request across the hand-over: "
+                         << number(r, "answered") << " answered, " << number(r, "errors")
+                         << " failed (" << r.at("first_error").as_string().c_str() << ")");
+    } else {
+      BOOST_TEST(load.exit_code() == 0);
+      BOOST_TEST(number(r, "errors") == 0);
+      BOOST_TEST(number(r, "reconnects") > 0);
+    }
+    BOOST_TEST(new_one.terminate() == 0);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
