@@ -190,15 +190,26 @@ void bench_run::closed_early(std::size_t in_flight) {
 awaitable<void> bench_run::framed_closed_loop(std::size_t slot) {
   std::vector<bench_clock::time_point> carried;
   std::optional<stream> socket(co_await server.connect(config.timeout));
-  while (co_await framed_connection_run(slot, std::move(*socket), carried)) {
-    socket = co_await connect_again(slot);
+  unsigned fruitless = 0;
+  auto fruitless_since = bench_clock::now();
+  for (;;) {
+    std::uint64_t answered = 0;
+    const auto opened = bench_clock::now();
+    if (!co_await framed_connection_run(slot, std::move(*socket), carried, answered)) co_return;
+    if (answered != 0) {
+      fruitless = 0;
+    } else if (fruitless++ == 0) {
+      fruitless_since = opened;
+    }
+    socket = co_await connect_again(slot, fruitless, fruitless_since);
     if (!socket) co_return;
     ++result_.reconnects;
   }
 }
 
 awaitable<bool> bench_run::framed_connection_run(std::size_t slot, stream socket,
-                                                 std::vector<bench_clock::time_point>& carried) {
+                                                 std::vector<bench_clock::time_point>& carried,
+                                                 std::uint64_t& answered) {
   framed_connection conn(std::move(socket), config.max_frame);
   live_socket registered(*this, slot, conn.socket());
   in_flight_window window(options.depth);
@@ -258,6 +269,8 @@ awaitable<bool> bench_run::framed_connection_run(std::size_t slot, stream socket
       last_processed = *last;
     } else if (!take_reply(*f, window, now)) {
       co_return false;
+    } else {
+      ++answered;
     }
     // Everything the server will answer is answered: the rest goes elsewhere.
     if (last_processed && !window.any_up_to(*last_processed)) break;
@@ -279,15 +292,26 @@ awaitable<bool> bench_run::framed_connection_run(std::size_t slot, stream socket
   co_return !stopping_;
 }
 
-awaitable<std::optional<stream>> bench_run::connect_again(std::size_t slot) {
+awaitable<std::optional<stream>> bench_run::connect_again(std::size_t slot, unsigned fruitless,
+                                                          bench_clock::time_point since) {
   std::minstd_rand random(
       static_cast<std::uint32_t>(slot * 7919 + bench_clock::now().time_since_epoch().count()));
   std::uniform_real_distribution<double> jitter(0.5, 1.5);
-  const auto give_up = bench_clock::now() + options.reconnect_for;
-  auto backoff = std::chrono::milliseconds(10);
-  std::string why;
+  const auto give_up = (fruitless != 0 ? since : bench_clock::now()) + options.reconnect_for;
+  // At once, then after 10 ms, 20 ms... up to 1 s, each times 0.5 to 1.5;
+  // after fruitless connections, as if that many attempts had failed.
+  auto backoff = std::chrono::milliseconds(10) * (1u << std::min(fruitless, 7u));
+  backoff = std::min(backoff, std::chrono::milliseconds(1000));
+  std::string why = "each new connection was closed before any answer";
+  if (fruitless != 0) {
+    if (bench_clock::now() >= give_up) {
+      fail(cli::exit_code::unavailable, "no answer within --reconnect-for: " + why);
+      co_return std::nullopt;
+    }
+    co_await sleep_for(std::chrono::milliseconds(
+        static_cast<std::int64_t>(double(backoff.count()) / 2 * jitter(random))));
+  }
   while (!stopping_) {
-    // At once, then after 10 ms, 20 ms... up to 1 s, each times 0.5 to 1.5.
     try {
       co_return co_await server.connect(config.timeout);
     } catch (const std::exception& e) {
