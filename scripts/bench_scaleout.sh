@@ -111,6 +111,8 @@ for i in 1 2 3; do
   p=${b[$i]}
   kill -TERM "${backend_pid[$p]}"
   wait "${backend_pid[$p]}" || true
+  # Started again once HAProxy has seen it go (so that its UP is news).
+  wait_for "$work/three.log" "Server asio_servers/s$i is DOWN" || true
   start_backend "$p" "?proxy"
   wait_for "$work/three.log" "Server asio_servers/s$i is UP" || true
 done
