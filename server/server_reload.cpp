@@ -37,6 +37,7 @@ std::vector<std::string> keep_what_needs_a_restart(const server_config& running,
   keep("--mode", &server_config::mode);
   keep("--backlog", &server_config::backlog);
   keep("--reuse-port", &server_config::reuse_port);
+  keep("--proxy-protocol", &server_config::proxy_protocol);
   keep("--unix-mode", &server_config::unix_mode);
   keep("--max-buffered-bytes", &server_config::max_buffered_bytes);
   return kept;
