@@ -244,7 +244,9 @@ awaitable<bool> bench_run::framed_connection_run(std::size_t slot, stream socket
   };
   fill();
   co_await flush();
-  while (!window.empty() && !lost) {
+  // A frame still buffered is read even when nothing is in flight: it may
+  // be a GOAWAY.
+  while ((!window.empty() || conn.frame_ready()) && !lost) {
     std::optional<proto::frame> f;
     try {
       f = co_await conn.receive();
@@ -274,9 +276,8 @@ awaitable<bool> bench_run::framed_connection_run(std::size_t slot, stream socket
     }
     // Everything the server will answer is answered: the rest goes elsewhere.
     if (last_processed && !window.any_up_to(*last_processed)) break;
-    // Answer a whole read's worth of replies with one write (or at once
-    // when nothing is in flight: what is buffered may be a GOAWAY).
-    if (!conn.frame_ready() || window.empty()) {
+    // Answer a whole read's worth of replies with one write.
+    if (!conn.frame_ready()) {
       fill();
       if (conn.has_queued()) co_await flush();
     }

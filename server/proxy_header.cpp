@@ -207,6 +207,10 @@ trusted_networks trusted_networks::loopback() {
 bool trusted_networks::contains(const ip::address& a) const noexcept {
   ip::address address = a;
   if (a.is_v6() && a.to_v6().is_v4_mapped()) {
+    // As IPv4, or as written (::ffff:10.0.0.0/104, ::/0).
+    for (const auto& n : v6_) {
+      if (ip::network_v6(a.to_v6(), n.prefix_length()).network() == n.network()) return true;
+    }
     address = ip::make_address_v4(ip::v4_mapped, a.to_v6());
   }
   if (address.is_v4()) {

@@ -170,4 +170,26 @@ BOOST_AUTO_TEST_CASE(v2_is_strict) {
   BOOST_TEST(problem_of(bent) == "no PROXY header");
 }
 
+BOOST_AUTO_TEST_CASE(trusted_networks_match_by_prefix_and_v4_mapped_as_both) {
+  std::string problem;
+  const auto loop = proxy::trusted_networks::loopback();
+  BOOST_TEST(loop.contains(ip::make_address("127.0.0.3")));
+  BOOST_TEST(loop.contains(ip::make_address("::1")));
+  BOOST_TEST(loop.contains(ip::make_address("::ffff:127.0.0.1")));  // a dual-stack socket's peer
+  BOOST_TEST(!loop.contains(ip::make_address("10.0.0.1")));
+  const auto some = proxy::trusted_networks::parse("10.0.0.0/8,192.0.2.7,2001:db8::/32", problem);
+  BOOST_REQUIRE(some.has_value());
+  BOOST_TEST(some->contains(ip::make_address("10.255.0.1")));
+  BOOST_TEST(some->contains(ip::make_address("192.0.2.7")));
+  BOOST_TEST(!some->contains(ip::make_address("192.0.2.8")));
+  BOOST_TEST(some->contains(ip::make_address("2001:db8::5")));
+  BOOST_TEST(!some->contains(ip::make_address("127.0.0.1")));
+  const auto everyone6 = proxy::trusted_networks::parse("::/0", problem);
+  BOOST_REQUIRE(everyone6.has_value());
+  BOOST_TEST(everyone6->contains(ip::make_address("::ffff:10.0.0.1")));
+  for (const char* bad : {"", "10.0.0.0/33", "localhost", "10.0.0.0/8,", "::1/129"}) {
+    BOOST_TEST(!proxy::trusted_networks::parse(bad, problem).has_value(), bad);
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
