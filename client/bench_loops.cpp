@@ -7,12 +7,12 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/write.hpp>
 #include <cstring>
-#include <random>
 
 #include "bench_run.hpp"
 #include "client_asio.hpp"
 #include "connection.hpp"
 #include "frame_buffer.hpp"
+#include "reconnect.hpp"
 
 namespace client {
 
@@ -190,19 +190,18 @@ void bench_run::closed_early(std::size_t in_flight) {
 awaitable<void> bench_run::framed_closed_loop(std::size_t slot) {
   std::vector<bench_clock::time_point> carried;
   std::optional<stream> socket(co_await server.connect(config.timeout));
-  unsigned fruitless = 0;
-  auto fruitless_since = bench_clock::now();
+  reconnector again(
+      server, config,
+      static_cast<std::uint32_t>(slot * 7919 + bench_clock::now().time_since_epoch().count()));
   for (;;) {
     std::uint64_t answered = 0;
-    const auto opened = bench_clock::now();
     if (!co_await framed_connection_run(slot, std::move(*socket), carried, answered)) co_return;
-    if (answered != 0) {
-      fruitless = 0;
-    } else if (fruitless++ == 0) {
-      fruitless_since = opened;
+    again.ended(answered);
+    socket = co_await again.connect(stopping_);
+    if (!socket) {
+      if (!stopping_) fail(cli::exit_code::unavailable, again.why());
+      co_return;
     }
-    socket = co_await connect_again(slot, fruitless, fruitless_since);
-    if (!socket) co_return;
     ++result_.reconnects;
   }
 }
@@ -238,7 +237,7 @@ awaitable<bool> bench_run::framed_connection_run(std::size_t slot, stream socket
     try {
       co_await conn.flush();
     } catch (const boost::system::system_error&) {
-      if (!options.reconnect) throw;
+      if (!config.reconnect) throw;
       lost = true;
     }
   };
@@ -251,21 +250,21 @@ awaitable<bool> bench_run::framed_connection_run(std::size_t slot, stream socket
     try {
       f = co_await conn.receive();
     } catch (const boost::system::system_error&) {
-      if (!options.reconnect) throw;
+      if (!config.reconnect) throw;
       break;
     } catch (const protocol_error&) {  // a proxy's connection cut mid-frame
-      if (!options.reconnect) throw;
+      if (!config.reconnect) throw;
       break;
     }
     const auto now = bench_clock::now();
     if (!f) {
-      if (!options.reconnect) {
+      if (!config.reconnect) {
         closed_early(window.size());
         co_return false;
       }
       break;
     }
-    if (options.reconnect && f->type() == proto::frame_type::goaway) {
+    if (config.reconnect && f->type() == proto::frame_type::goaway) {
       const auto last = proto::parse_goaway(f->payload);
       if (!last) throw protocol_error("the server sent a GOAWAY that cannot be read");
       last_processed = *last;
@@ -291,42 +290,6 @@ awaitable<bool> bench_run::framed_connection_run(std::size_t slot, stream socket
   auto unanswered = window.take_all();
   carried.insert(carried.begin(), unanswered.begin(), unanswered.end());
   co_return !stopping_;
-}
-
-awaitable<std::optional<stream>> bench_run::connect_again(std::size_t slot, unsigned fruitless,
-                                                          bench_clock::time_point since) {
-  std::minstd_rand random(
-      static_cast<std::uint32_t>(slot * 7919 + bench_clock::now().time_since_epoch().count()));
-  std::uniform_real_distribution<double> jitter(0.5, 1.5);
-  const auto give_up = (fruitless != 0 ? since : bench_clock::now()) + options.reconnect_for;
-  // At once, then after 10 ms, 20 ms... up to 1 s, each times 0.5 to 1.5;
-  // after fruitless connections, as if that many attempts had failed.
-  auto backoff = std::chrono::milliseconds(10) * (1u << std::min(fruitless, 7u));
-  backoff = std::min(backoff, std::chrono::milliseconds(1000));
-  std::string why = "each new connection was closed before any answer";
-  if (fruitless != 0) {
-    if (bench_clock::now() >= give_up) {
-      fail(cli::exit_code::unavailable, "no answer within --reconnect-for: " + why);
-      co_return std::nullopt;
-    }
-    co_await sleep_for(std::chrono::milliseconds(
-        static_cast<std::int64_t>(double(backoff.count()) / 2 * jitter(random))));
-  }
-  while (!stopping_) {
-    try {
-      co_return co_await server.connect(config.timeout);
-    } catch (const std::exception& e) {
-      why = e.what();
-    }
-    if (bench_clock::now() >= give_up) {
-      fail(cli::exit_code::unavailable, "no new connection within --reconnect-for: " + why);
-      co_return std::nullopt;
-    }
-    co_await sleep_for(std::chrono::milliseconds(
-        static_cast<std::int64_t>(double(backoff.count()) * jitter(random))));
-    backoff = std::min(backoff * 2, std::chrono::milliseconds(1000));
-  }
-  co_return std::nullopt;
 }
 
 awaitable<void> bench_run::framed_fixed_rate(std::size_t slot, bench_clock::time_point first_due) {

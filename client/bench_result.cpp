@@ -94,7 +94,7 @@ void print_text(const bench_result& r, const client_config& c, std::ostream& out
         << ", p99.9 " << duration_text(h.percentile(99.9)) << ", max " << duration_text(h.max())
         << (c.bench.rate > 0 ? " (from when each request was due)" : "") << "\n";
   }
-  if (c.bench.reconnect) {
+  if (c.reconnect) {
     out << "reconnects " << r.reconnects << ", requests sent again " << r.resends
         << ", slowest second " << grouped(static_cast<std::uint64_t>(r.min_1s_per_second))
         << " msg/s\n";
@@ -134,7 +134,7 @@ void print_json(const bench_result& r, const client_config& c, std::ostream& out
         {"max", micros(h.max())},
         {"mean", h.mean() / 1e3}}},
   };
-  if (b.reconnect) {
+  if (c.reconnect) {
     o["reconnects"] = r.reconnects;
     o["resends"] = r.resends;
   }

@@ -113,13 +113,6 @@ class bench_run {
   boost::asio::awaitable<bool> framed_connection_run(std::size_t slot, stream socket,
                                                      std::vector<bench_clock::time_point>& carried,
                                                      std::uint64_t& answered);
-  // --reconnect: a new connection, backing off with jitter; none after
-  // --reconnect-for (after fail()) or when the run stops. `fruitless`: how
-  // many connections in a row, since `since`, were answered nothing (a
-  // balancer that accepts, then finds no server): those count as failed
-  // attempts too, so the client backs off instead of spinning.
-  boost::asio::awaitable<std::optional<stream>> connect_again(std::size_t slot, unsigned fruitless,
-                                                              bench_clock::time_point since);
 
   std::vector<std::uint64_t> per_second_;  // answers per second of the window
 

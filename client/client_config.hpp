@@ -26,12 +26,6 @@ struct bench_options {
   bool connect_per_request = false;
   bool idle = false;  // open the connections and hold them
   bool json = false;
-  // --reconnect: a connection that ends (GOAWAY, or lost) is opened again,
-  // and what it left unanswered is sent again on the new one (every request
-  // type is idempotent: PROTOCOL.md); give up after `reconnect_for` without
-  // a connection.
-  bool reconnect = false;
-  std::chrono::milliseconds reconnect_for{std::chrono::seconds(30)};
 };
 
 // How to reach the server, besides --host and --port.
@@ -56,6 +50,12 @@ struct client_config {
   std::chrono::milliseconds timeout{std::chrono::seconds(10)};
   // --stdin stops reading input while this many messages await their ack.
   std::size_t max_in_flight = 1024;
+  // --reconnect: a connection that ends (GOAWAY, or lost) is opened again,
+  // and what it left unanswered is sent again on the new one (every request
+  // type is idempotent: PROTOCOL.md); give up after `reconnect_for` without
+  // an answered connection.
+  bool reconnect = false;
+  std::chrono::milliseconds reconnect_for{std::chrono::seconds(30)};
   bench_options bench;
 };
 

@@ -70,7 +70,18 @@ parse_result parse_command_line(int argc, const char* const argv[]) {
      "give up connecting, or waiting for an answer to a request sent, after\n"
      "this long")
     ("max-in-flight", po::value(&max_in_flight)->default_value(max_in_flight)->value_name("N"),
-     "with --stdin, stop reading input while N messages await their ack");
+     "with --stdin, stop reading input while N messages await their ack")
+    ("reconnect", po::bool_switch(&c.reconnect),
+     "when the server says GOAWAY, read the replies up to its last id, then\n"
+     "connect again and send the requests it did not process; when a\n"
+     "connection drops, connect again and send what was unanswered (every\n"
+     "request type is idempotent). Reconnects back off, with jitter. For\n"
+     "--message, --stdin and --bench's closed loop (not --raw, --rate,\n"
+     "--connect-per-request or --idle); --bench reports reconnects, resends\n"
+     "and the slowest second")
+    ("reconnect-for", po::value(&reconnect_for)->default_value(reconnect_for)->value_name("DURATION"),
+     "with --reconnect, give up when no connection could be made, or none\n"
+     "was answered, for this long");
 
   po::options_description bench("Load generation (--bench)");
   bench.add_options()
@@ -105,15 +116,6 @@ parse_result parse_command_line(int argc, const char* const argv[]) {
      "open --connections connections (each must answer one PING, or one byte\n"
      "with --raw, within --timeout), say 'holding N idle connections', hold\n"
      "them for --duration, close")
-    ("reconnect", po::bool_switch(&b.reconnect),
-     "when the server says GOAWAY, read the replies up to its last id, then\n"
-     "connect again and send the requests it did not process; when a\n"
-     "connection drops, connect again and send what was in flight (every\n"
-     "request type is idempotent). Reconnects back off, with jitter. Reports\n"
-     "reconnects, resends and the slowest second. For the closed loop (not\n"
-     "--raw, --rate, --connect-per-request or --idle)")
-    ("reconnect-for", po::value(&reconnect_for)->default_value(reconnect_for)->value_name("DURATION"),
-     "with --reconnect, give up when no connection could be made for this long")
     ("json", po::bool_switch(&b.json), "print the result as one JSON object");
   // clang-format on
   desc.add(bench);
@@ -141,7 +143,11 @@ parse_result parse_command_line(int argc, const char* const argv[]) {
                                    c.transport.key_file.empty()),
                "--ca, --cert and --key need --tls")
       .require(c.transport.cert_file.empty() == c.transport.key_file.empty(),
-               "--cert and --key go together");
+               "--cert and --key go together")
+      .require(!c.reconnect || !c.raw, "--reconnect works with the protocol only, not --raw")
+      .check("--reconnect-for", reconnect_for, ms, cli::max_seconds)
+      .require(c.reconnect || !vm.count("reconnect-for") || vm["reconnect-for"].defaulted(),
+               "--reconnect-for needs --reconnect");
   if (b.enabled) {
     checks
         .require(type == "echo" || type == "message" || type == "ping",
@@ -157,10 +163,9 @@ parse_result parse_command_line(int argc, const char* const argv[]) {
                  "--rate works with the protocol's requests only")
         .require(!(b.connect_per_request && b.idle),
                  "--connect-per-request and --idle exclude each other")
-        .check("--reconnect-for", reconnect_for, ms, cli::max_seconds)
-        .require(!b.reconnect || (!c.raw && b.rate == 0 && !b.connect_per_request && !b.idle),
-                 "--reconnect works with the closed loop of the protocol's requests only "
-                 "(not --raw, --rate, --connect-per-request or --idle)");
+        .require(!c.reconnect || (b.rate == 0 && !b.connect_per_request && !b.idle),
+                 "--reconnect works with --bench's closed loop only "
+                 "(not --rate, --connect-per-request or --idle)");
   } else {
     for (const auto& option : bench.options()) {
       const auto& name = option->long_name();
@@ -180,7 +185,7 @@ parse_result parse_command_line(int argc, const char* const argv[]) {
                              : proto::frame_type::echo;
   b.duration = duration.ms();
   b.warmup = warmup.ms();
-  b.reconnect_for = reconnect_for.ms();
+  c.reconnect_for = reconnect_for.ms();
   b.requests = requests.value;
   return {std::move(c), cli::exit_code::ok};
 }

@@ -1,8 +1,10 @@
 #include "exchange.hpp"
 
+#include <algorithm>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <deque>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -12,6 +14,7 @@
 #include "exit_codes.hpp"
 #include "failure.hpp"
 #include "printable.hpp"
+#include "reconnect.hpp"
 #include "standard_input.hpp"
 
 namespace client {
@@ -20,76 +23,200 @@ using std::chrono::steady_clock;
 
 namespace {
 
-// One framed conversation: a sender (greeting, messages, stdin) and a
-// receiver (replies, matched by id) running side by side on one thread. It
-// is over when input has ended and every request has its answer, when the
-// server closes, or when no awaited answer comes for --timeout.
+// One framed conversation: the greeting, the --message texts, then standard
+// input line by line (--stdin), each reply matched to its request by id in
+// whatever order they come. Three coroutines on one thread:
+//  - read_input() reads standard input into `unsent_` (the whole run);
+//  - per connection, write_requests() sends what is unsent and
+//    receive_replies() matches the replies;
+//  - watchdog() ends the run when no awaited answer comes for --timeout.
+// It is over when input has ended and every request has its answer, when
+// the server closes, or, with --reconnect, when no new connection is
+// answered for --reconnect-for; with --reconnect, a connection that ends
+// early is opened again and what it left unanswered is sent again.
 class exchange {
  public:
-  exchange(framed_connection& conn, const client_config& config, std::ostream& out,
+  exchange(connector& server, stream first, const client_config& config, std::ostream& out,
            std::ostream& err)
-      : conn_(conn), config_(config), out_(out), err_(err), wakeup_(conn.socket().get_executor()) {}
+      : server_(server),
+        config_(config),
+        out_(out),
+        err_(err),
+        again_(server, config,
+               static_cast<std::uint32_t>(steady_clock::now().time_since_epoch().count())),
+        conn_(std::in_place, std::move(first), config.max_frame),
+        input_wakeup_(conn_->socket().get_executor()),
+        writer_wakeup_(conn_->socket().get_executor()) {}
 
   awaitable<int> run() {
-    pending_.emplace(conn_.queue(proto::frame_type::hello, config_.hello), outstanding{});
-    for (const auto& m : config_.messages) send_message(m);
-    co_await conn_.flush();
-    out_ << "Message sent (client)" << std::endl;
-    if (!config_.read_stdin) end_input();
+    unsent_.push_back({proto::frame_type::hello, 0, config_.hello});
+    for (const auto& m : config_.messages) add_message(m);
+    input_done_ = !config_.read_stdin;
     refresh_deadline();
-    co_await ((receive_replies() && send_stdin()) || watchdog());
+    co_await ((connections() && read_input()) || watchdog());
+    if (reconnects_ != 0) {
+      err_ << "asio_client: " << reconnects_ << " reconnect(s), " << resends_
+           << " request(s) sent again" << std::endl;
+    }
     co_return status_;
   }
 
  private:
-  struct outstanding {
+  struct request {
+    proto::frame_type type;
     std::size_t number = 0;  // 0 for the greeting, else the message's place
     std::string text;
+    bool sent = false;  // on an earlier connection
   };
 
-  void send_message(std::string_view text) {
-    const std::uint32_t id = conn_.queue(proto::frame_type::message, text);
-    pending_.emplace(id, outstanding{++messages_, std::string(text)});
+  void add_message(std::string_view text) {
+    unsent_.push_back({proto::frame_type::message, ++messages_, std::string(text)});
   }
 
-  void end_input() {
-    if (input_done_) return;
-    input_done_ = true;
-    conn_.shutdown_send();  // the server answers what it has, then closes
-    wakeup_.cancel();
-  }
-
-  // Everything sent has its answer and nothing more will be sent: done,
+  // Everything read has its answer and nothing more will be read: done,
   // without waiting for the server's close (no reply is left to lose).
-  bool complete() const { return input_done_ && pending_.empty(); }
+  bool complete() const { return input_done_ && unsent_.empty() && pending_.empty(); }
 
   void refresh_deadline() { deadline_ = steady_clock::now() + config_.timeout; }
 
+  // The connections, one after another (with --reconnect; else just one).
+  awaitable<void> connections() {
+    for (;;) {
+      co_await (receive_replies() && write_requests());
+      if (finished_) break;
+      // --reconnect: what the connection left unanswered goes first on the
+      // next one, in its first order.
+      std::vector<request> unanswered;
+      for (auto& [id, r] : pending_) unanswered.push_back(std::move(r));
+      pending_.clear();
+      std::sort(unanswered.begin(), unanswered.end(),
+                [](const request& a, const request& b) { return a.number < b.number; });
+      unsent_.insert(unsent_.begin(), std::make_move_iterator(unanswered.begin()),
+                     std::make_move_iterator(unanswered.end()));
+      again_.ended(answered_);
+      conn_->socket().close();  // nothing more comes on it
+      reconnecting_ = true;
+      auto next = co_await again_.connect(finished_);
+      reconnecting_ = false;
+      refresh_deadline();
+      if (!next) {
+        err_ << "asio_client: " << again_.why() << "; " << unsent_.size()
+             << " request(s) unanswered" << std::endl;
+        raise(cli::exit_code::unavailable);
+        break;
+      }
+      conn_.emplace(std::move(*next), config_.max_frame);
+      ++reconnects_;
+      err_ << "asio_client: connected again to " << server_.where() << " (reconnect " << reconnects_
+           << ")";
+      const auto again =
+          std::count_if(unsent_.begin(), unsent_.end(), [](const request& r) { return r.sent; });
+      if (again != 0) err_ << "; sending " << again << " request(s) again";
+      err_ << std::endl;
+    }
+    finished_ = true;
+    if (stdin_) stdin_->close();
+    input_wakeup_.cancel();
+  }
+
+  // Sends what is unsent on the current connection, until receive_replies()
+  // says it is over. A failed write means the connection is gone: the
+  // receiver is told (its read is cancelled) and decides what follows.
+  awaitable<void> write_requests() {
+    for (;;) {
+      if (conn_over_) co_return;
+      if (!unsent_.empty() && !goaway_) {
+        for (auto& r : unsent_) {
+          const std::uint32_t id = conn_->queue(r.type, r.text);
+          if (r.sent) ++resends_;
+          r.sent = true;
+          pending_.emplace(id, std::move(r));
+        }
+        unsent_.clear();
+        try {
+          co_await conn_->flush();
+        } catch (const boost::system::system_error& e) {
+          write_failed_ = e.code().message();
+          conn_->socket().cancel();
+          co_return;
+        }
+        if (!said_sent_) out_ << "Message sent (client)" << std::endl;
+        said_sent_ = true;
+        continue;
+      }
+      if (input_done_ && unsent_.empty() && !shut_) {
+        shut_ = true;
+        conn_->shutdown_send();  // the server answers what it has, then closes
+        // Nothing pending: the receiver is waiting for a frame that will
+        // not come (TLS cannot half-close).
+        if (complete()) conn_->socket().cancel();
+        continue;
+      }
+      writer_wakeup_.expires_at(steady_clock::time_point::max());
+      co_await writer_wakeup_.async_wait(use_tuple);
+    }
+  }
+
+  // Reads replies until the connection is over, then says whether it is
+  // worth opening again (with --reconnect) or the exchange is finished.
   // Returns rather than throws: the || in run() waits for an operand to
   // succeed, so a failure here must end the exchange as a result.
   awaitable<void> receive_replies() {
-    bool lost = false, cancelled = false;
+    conn_over_ = shut_ = false;
+    write_failed_.reset();
+    goaway_.reset();
+    answered_ = 0;
+    std::optional<cli::exit_status> lost;  // why the connection was lost
+    bool fatal = false;
     try {
-      while (!complete()) {
-        auto frame = co_await conn_.receive();
+      // After a GOAWAY with --reconnect, the connection is over once the
+      // requests up to its id are answered.
+      while (!complete() && !(goaway_ && pending_.empty())) {
+        std::optional<proto::frame> frame;
+        try {
+          frame = co_await conn_->receive();
+        } catch (const protocol_error&) {
+          // A proxy's connection cut mid-frame, or garbage.
+          lost = cli::describe(std::current_exception());
+          break;
+        }
         if (!frame) break;
         on_frame(*frame);
-        wakeup_.cancel();  // the window may have room again, or input may end
+        input_wakeup_.cancel();   // the window may have room again
+        writer_wakeup_.cancel();  // or input may end
       }
     } catch (const boost::system::system_error& e) {
-      // Cancelled: the exchange ended another way, which says so itself.
-      cancelled = e.code() == asio::error::operation_aborted;
-      lost = !cancelled;
-      if (lost) fail(cli::describe(std::current_exception()));
+      // Cancelled: the writer failed, or everything is answered, or the
+      // watchdog ended the run (and said so).
+      if (e.code() != asio::error::operation_aborted) {
+        lost = cli::describe(std::current_exception());
+      } else if (write_failed_) {
+        lost = cli::exit_status{cli::exit_code::io_error, "connection lost: " + *write_failed_};
+      }
     } catch (...) {
-      lost = true;
+      fatal = true;
       fail(cli::describe(std::current_exception()));
     }
+    conn_over_ = true;
+    writer_wakeup_.cancel();
+    input_wakeup_.cancel();
+    if (!complete()) conn_->socket().cancel();  // a write still waiting ends
+    if (fatal || timed_out_ || complete()) {
+      finished_ = true;
+      co_return;
+    }
+    if (config_.reconnect) {
+      if (!goaway_) {
+        err_ << "asio_client: " << (lost ? lost->message : "the server closed the connection");
+        if (!pending_.empty()) err_ << " with " << pending_.size() << " request(s) unanswered";
+        err_ << "; connecting again" << std::endl;
+      }
+      co_return;  // connections() opens the next one
+    }
     finished_ = true;
-    wakeup_.cancel();
-    if (stdin_) stdin_->close();
-    if (cancelled) co_return;
-    if (!pending_.empty() && !lost) {
+    if (lost) {
+      fail(*lost);
+    } else if (!pending_.empty()) {
       err_ << "asio_client: the server closed the connection with " << pending_.size()
            << " request(s) unanswered" << std::endl;
       raise(goaway_ ? cli::exit_code::temp_fail : cli::exit_code::io_error);
@@ -103,7 +230,9 @@ class exchange {
     using proto::frame_type;
     if (f.type() == frame_type::goaway) return on_goaway(f);
     if (f.type() == frame_type::error && f.id() == 0) {
-      report_error(f);  // about the connection, not a request: it closes next
+      // About the connection, not a request (the server is busy, say): it
+      // closes next. With --reconnect, a reason to try again.
+      report_error(f, !config_.reconnect);
       return;
     }
     const auto it = pending_.find(f.id());
@@ -113,8 +242,9 @@ class exchange {
                            ", which is not awaiting an answer");
     }
     refresh_deadline();
+    ++answered_;
     if (f.type() == frame_type::error) {
-      report_error(f);
+      report_error(f, true);
     } else if (f.type() == frame_type::hello_reply) {
       out_ << proto::printable(f.text()) << std::endl;
     } else if (f.type() == frame_type::ack) {
@@ -127,13 +257,13 @@ class exchange {
     pending_.erase(it);
   }
 
-  void report_error(const proto::frame& f) {
+  void report_error(const proto::frame& f, bool counts) {
     const auto e = proto::parse_error(f.payload);
     err_ << "asio_client: server error " << (e ? e->code : 0) << " ("
          << proto::error_name(e ? e->code : 0) << ")";
     if (f.id() != 0) err_ << " for request " << f.id();
     err_ << ": " << proto::printable(e ? e->text : std::string_view{}) << std::endl;
-    raise(cli::exit_code::protocol);
+    if (counts) raise(cli::exit_code::protocol);
   }
 
   void on_goaway(const proto::frame& f) {
@@ -141,20 +271,35 @@ class exchange {
     if (!last) throw protocol_error("the server sent a GOAWAY that cannot be read");
     if (goaway_) return;  // said once is enough
     goaway_ = *last;
-    // Stop sending; what the server will not answer is reported now, the
-    // rest is still on its way.
-    if (stdin_) stdin_->close();
-    end_input();
-    std::size_t dropped = 0;
+    // Stop sending; the requests after its id were not processed.
+    std::vector<request> unprocessed;
     for (auto it = pending_.begin(); it != pending_.end();) {
       if (it->first > *goaway_) {
-        ++dropped;
+        unprocessed.push_back(std::move(it->second));
         it = pending_.erase(it);
       } else {
         ++it;
       }
     }
+    std::sort(unprocessed.begin(), unprocessed.end(),
+              [](const request& a, const request& b) { return a.number < b.number; });
     err_ << "asio_client: the server is shutting down (GOAWAY after request " << *goaway_ << ")";
+    writer_wakeup_.cancel();
+    if (config_.reconnect) {
+      // Sent again first on the next connection; read input waits there.
+      const auto again = unprocessed.size();
+      unsent_.insert(unsent_.begin(), std::make_move_iterator(unprocessed.begin()),
+                     std::make_move_iterator(unprocessed.end()));
+      if (again != 0) err_ << "; " << again << " request(s) will be sent again";
+      err_ << "; connecting again" << std::endl;
+      return;
+    }
+    // No more input; what the server will not answer is reported now, the
+    // rest is still on its way.
+    if (stdin_) stdin_->close();
+    input_done_ = true;
+    const auto dropped = unprocessed.size() + unsent_.size();
+    unsent_.clear();
     if (dropped != 0) {
       err_ << "; " << dropped << " request(s) were not processed and can be sent again";
       raise(cli::exit_code::temp_fail);
@@ -162,8 +307,11 @@ class exchange {
     err_ << std::endl;
   }
 
-  awaitable<void> send_stdin() {
-    if (!config_.read_stdin) co_return;
+  // --stdin: one message per line, while fewer than --max-in-flight await
+  // their answer. Input goes on being read while a connection is opened
+  // again; what is read then waits in `unsent_`.
+  awaitable<void> read_input() {
+    if (input_done_) co_return;
     standard_input input;
     if (!input.valid()) {
       err_ << "asio_client: cannot read standard input: " << input.error() << std::endl;
@@ -176,18 +324,20 @@ class exchange {
     std::string buffered;
     char chunk[16 * 1024];
     while (!finished_ && !input_done_) {
-      while (pending_.size() >= config_.max_in_flight && !finished_ && !input_done_) {
-        wakeup_.expires_at(steady_clock::time_point::max());
-        co_await wakeup_.async_wait(use_tuple);
+      while (pending_.size() + unsent_.size() >= config_.max_in_flight && !finished_ &&
+             !input_done_) {
+        input_wakeup_.expires_at(steady_clock::time_point::max());
+        co_await input_wakeup_.async_wait(use_tuple);
       }
       if (finished_ || input_done_) break;
       auto [ec, n] = co_await in.async_read_some(asio::buffer(chunk), use_tuple);
+      if (finished_ || input_done_) break;
       if (ec) {
-        if (ec != asio::error::eof && !finished_ && !input_done_) {
+        if (ec != asio::error::eof && ec != asio::error::operation_aborted) {
           err_ << "asio_client: reading standard input: " << ec.message() << std::endl;
           raise(cli::exit_code::io_error);
         }
-        if (!buffered.empty() && !finished_ && !input_done_) send_line(buffered);
+        if (!buffered.empty()) send_line(buffered);
         break;
       }
       buffered.append(chunk, n);
@@ -196,34 +346,20 @@ class exchange {
         send_line(std::string_view(buffered).substr(start, nl - start));
       }
       buffered.erase(0, start);
-      const bool flushed = co_await flush_quietly();
-      if (!flushed) break;
+      writer_wakeup_.cancel();
     }
     stdin_ = nullptr;
-    if (!finished_ && !input_done_) {
-      co_await flush_quietly();
-      end_input();
-      // Nothing pending: the receiver is waiting for a frame that will not
-      // come; it has nothing left to wait for.
-      if (complete()) conn_.socket().cancel();
-    }
+    end_input();
   }
 
   void send_line(std::string_view line) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    send_message(line);
+    add_message(line);
   }
 
-  // A failed write means the connection is gone; the receiver sees that too
-  // and reports it, so the sender just stops.
-  awaitable<bool> flush_quietly() {
-    try {
-      co_await conn_.flush();
-      co_return true;
-    } catch (const boost::system::system_error&) {
-      input_done_ = true;
-      co_return false;
-    }
+  void end_input() {
+    input_done_ = true;
+    writer_wakeup_.cancel();
   }
 
   awaitable<void> watchdog() {
@@ -232,14 +368,17 @@ class exchange {
       timer.expires_at(deadline_);
       co_await timer.async_wait(use_tuple);
       if (steady_clock::now() < deadline_) continue;
-      if (pending_.empty() && !input_done_) {
-        refresh_deadline();  // waiting for the user's input is not a timeout
+      // Waiting for the user's input is not a timeout, and --reconnect-for
+      // bounds a reconnection.
+      if ((pending_.empty() && !input_done_) || reconnecting_) {
+        refresh_deadline();
         continue;
       }
       err_ << "asio_client: no answer from the server for "
            << std::chrono::duration<double>(config_.timeout).count() << " s (--timeout); "
            << pending_.size() << " request(s) unanswered" << std::endl;
       raise(cli::exit_code::io_error);
+      timed_out_ = true;
       co_return;
     }
   }
@@ -254,18 +393,32 @@ class exchange {
     if (status_ == cli::exit_code::ok) status_ = code;
   }
 
-  framed_connection& conn_;
+  connector& server_;
   const client_config& config_;
   std::ostream& out_;
   std::ostream& err_;
-  asio::steady_timer wakeup_;  // the sender waits here while the window is full
+  reconnector again_;
+  std::optional<framed_connection> conn_;
+  asio::steady_timer input_wakeup_;   // read_input() waits here while the window is full
+  asio::steady_timer writer_wakeup_;  // write_requests() waits here for something to send
   asio::posix::stream_descriptor* stdin_ = nullptr;
-  std::unordered_map<std::uint32_t, outstanding> pending_;
+  std::deque<request> unsent_;                          // read, not sent yet
+  std::unordered_map<std::uint32_t, request> pending_;  // sent on this connection, by id
   std::size_t messages_ = 0;
-  std::optional<std::uint32_t> goaway_;
   steady_clock::time_point deadline_;
   bool input_done_ = false;
-  bool finished_ = false;
+  bool finished_ = false;  // the exchange is over: no connection follows
+  bool said_sent_ = false;
+  bool reconnecting_ = false;
+  bool timed_out_ = false;
+  unsigned reconnects_ = 0;
+  std::uint64_t resends_ = 0;
+  // The current connection's state.
+  std::optional<std::uint32_t> goaway_;      // its last processed id, after a GOAWAY
+  std::optional<std::string> write_failed_;  // why a write failed
+  std::uint64_t answered_ = 0;
+  bool conn_over_ = false;
+  bool shut_ = false;
   int status_ = cli::exit_code::ok;
 };
 
@@ -275,8 +428,8 @@ awaitable<int> run_exchange(const client_config& config, std::ostream& out, std:
   std::exception_ptr failure;
   try {
     connector server(config);
-    framed_connection conn(co_await server.connect(config.timeout), config.max_frame);
-    exchange ex(conn, config, out, err);
+    auto first = co_await server.connect(config.timeout);
+    exchange ex(server, std::move(first), config, out, err);
     const int status = co_await ex.run();
     co_return status;
   } catch (...) {

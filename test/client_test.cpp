@@ -8,6 +8,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/test/unit_test.hpp>
 #include <functional>
+#include <memory>
 #include <sstream>
 #include <vector>
 
@@ -31,23 +32,33 @@ struct outcome {
 
 using script = std::function<asio::awaitable<void>(tcp::socket&)>;
 
-// Runs the client's exchange on `config`, with `server_script` (if any)
-// accepting its connection on a port of its own in the same io_context.
-outcome run_client(client::client_config config, script server_script = {},
+// Runs the client's exchange on `config`, with `server_scripts` (if any)
+// accepting its connections on a port of its own in the same io_context:
+// the first script plays the first connection, and so on; after the last,
+// nothing listens there.
+outcome run_client(client::client_config config, std::vector<script> server_scripts,
                    std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
   asio::io_context ctx;
   tcp::acceptor acceptor(ctx);
-  if (server_script) {
+  if (!server_scripts.empty()) {
     acceptor = tcp::acceptor(ctx, {asio::ip::make_address("127.0.0.1"), 0});
     config.port = acceptor.local_endpoint().port();
     asio::co_spawn(
         ctx,
         [&]() -> asio::awaitable<void> {
-          auto socket = co_await acceptor.async_accept(asio::use_awaitable);
-          co_await server_script(socket);
+          for (auto& play : server_scripts) {
+            auto socket =
+                std::make_shared<tcp::socket>(co_await acceptor.async_accept(asio::use_awaitable));
+            asio::co_spawn(
+                ctx, [socket, &play]() -> asio::awaitable<void> { co_await play(*socket); },
+                [](std::exception_ptr e) {
+                  if (e) std::rethrow_exception(e);  // a broken script fails the test
+                });
+          }
+          acceptor.close();
         },
         [](std::exception_ptr e) {
-          if (e) std::rethrow_exception(e);  // a broken script fails the test
+          if (e) std::rethrow_exception(e);
         });
   }
   config.timeout = timeout;
@@ -59,6 +70,13 @@ outcome run_client(client::client_config config, script server_script = {},
   o.out = out.str();
   o.err = err.str();
   return o;
+}
+
+outcome run_client(client::client_config config, script server_script = {},
+                   std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  std::vector<script> scripts;
+  if (server_script) scripts.push_back(std::move(server_script));
+  return run_client(std::move(config), std::move(scripts), timeout);
 }
 
 outcome run_raw_client(client::client_config config) {
@@ -292,6 +310,124 @@ BOOST_AUTO_TEST_CASE(everything_answered_is_exit_0_even_if_the_server_never_clos
       std::chrono::seconds(2));
   BOOST_TEST(o.status == 0, o.err);
   BOOST_TEST(o.err.empty());
+}
+
+// --reconnect
+
+client::client_config reconnecting(std::vector<std::string> messages) {
+  auto c = with_messages(std::move(messages));
+  c.reconnect = true;
+  c.reconnect_for = std::chrono::milliseconds(300);
+  return c;
+}
+
+bool has(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+BOOST_AUTO_TEST_CASE(with_reconnect_what_goaway_left_unprocessed_is_sent_on_a_new_connection) {
+  std::vector<std::pair<std::uint32_t, int>> second;
+  const auto o =
+      run_client(reconnecting({"m1", "m2"}),
+                 {[](tcp::socket& s) -> asio::awaitable<void> {
+                    co_await read_frames(s, 3);
+                    std::vector<std::byte> replies;
+                    proto::append_frame(replies, frame_type::hello_reply, 1, "Hello (server)!");
+                    proto::append_goaway(replies, 1);
+                    co_await send_frames(s, replies);
+                    co_await finish(s);
+                  },
+                  [&second](tcp::socket& s) -> asio::awaitable<void> {
+                    second = co_await read_frames(s, 2);
+                    std::vector<std::byte> replies;
+                    for (const auto& [id, type] : second)
+                      proto::append_frame(replies, frame_type::ack, id, "Received");
+                    co_await send_frames(s, replies);
+                    co_await finish(s);
+                  }});
+  BOOST_TEST(o.status == 0, o.err);
+  BOOST_TEST(o.out ==
+             "Message sent (client)\nHello (server)!\nReceived (message 1: m1)\n"
+             "Received (message 2: m2)\n");
+  // The new connection's ids start again at 1; the greeting, answered, is
+  // not sent again.
+  BOOST_TEST(second == (std::vector<std::pair<std::uint32_t, int>>{{1, 0x02}, {2, 0x02}}));
+  BOOST_TEST(has(o.err, "GOAWAY after request 1); 2 request(s) will be sent again"), o.err);
+  BOOST_TEST(has(o.err, "connected again to 127.0.0.1:"), o.err);
+  BOOST_TEST(has(o.err, "1 reconnect(s), 2 request(s) sent again"), o.err);
+}
+
+BOOST_AUTO_TEST_CASE(with_reconnect_a_connection_cut_mid_frame_has_its_unanswered_sent_again) {
+  const auto o =
+      run_client(reconnecting({"m1"}),
+                 {[](tcp::socket& s) -> asio::awaitable<void> {
+                    co_await read_frames(s, 2);
+                    std::vector<std::byte> replies;
+                    proto::append_frame(replies, frame_type::hello_reply, 1, "Hello (server)!");
+                    proto::append_frame(replies, frame_type::ack, 2, "Received");
+                    replies.resize(replies.size() - 3);  // cut inside the ACK
+                    co_await send_frames(s, replies);
+                    s.close();
+                  },
+                  [](tcp::socket& s) -> asio::awaitable<void> {
+                    const auto got = co_await read_frames(s, 1);
+                    std::vector<std::byte> replies;
+                    proto::append_frame(replies, frame_type::ack, got[0].first, "Received");
+                    co_await send_frames(s, replies);
+                    co_await finish(s);
+                  }});
+  BOOST_TEST(o.status == 0, o.err);
+  BOOST_TEST(o.out == "Message sent (client)\nHello (server)!\nReceived (message 1: m1)\n");
+  BOOST_TEST(has(o.err, "in the middle of a frame with 1 request(s) unanswered; connecting again"),
+             o.err);
+  BOOST_TEST(has(o.err, "sending 1 request(s) again"), o.err);
+}
+
+BOOST_AUTO_TEST_CASE(with_reconnect_a_busy_server_is_tried_again) {
+  const auto o = run_client(
+      reconnecting({"m1"}),
+      {[](tcp::socket& s) -> asio::awaitable<void> {
+         co_await read_frames(s, 2);
+         std::vector<std::byte> replies;
+         proto::append_error(replies, 0, proto::error_code::server_busy, "too many connections");
+         co_await send_frames(s, replies);
+         co_await finish(s);
+       },
+       [](tcp::socket& s) -> asio::awaitable<void> {
+         const auto got = co_await read_frames(s, 2);
+         std::vector<std::byte> replies;
+         proto::append_frame(replies, frame_type::hello_reply, got[0].first, "Hello (server)!");
+         proto::append_frame(replies, frame_type::ack, got[1].first, "Received");
+         co_await send_frames(s, replies);
+         co_await finish(s);
+       }});
+  BOOST_TEST(o.status == 0, o.err);
+  BOOST_TEST(o.out == "Message sent (client)\nHello (server)!\nReceived (message 1: m1)\n");
+  BOOST_TEST(has(o.err, "server error 4 (server busy)"), o.err);
+}
+
+BOOST_AUTO_TEST_CASE(with_reconnect_it_gives_up_after_reconnect_for_with_exit_69) {
+  // The server answers nothing and goes; nothing listens after it.
+  const auto o = run_client(reconnecting({"m1"}), [](tcp::socket& s) -> asio::awaitable<void> {
+    co_await read_frames(s, 2);
+    s.close();
+  });
+  BOOST_TEST(o.status == cli::exit_code::unavailable);
+  BOOST_TEST(has(o.err, "no new connection within --reconnect-for: cannot connect to"), o.err);
+  BOOST_TEST(has(o.err, "Connection refused; 2 request(s) unanswered"), o.err);
+  BOOST_TEST(o.out == "Message sent (client)\n");
+}
+
+BOOST_AUTO_TEST_CASE(with_reconnect_connections_closed_before_any_answer_count_as_failures) {
+  // A balancer with no server up: it accepts, then closes. The client backs
+  // off instead of spinning, and gives up after --reconnect-for.
+  std::vector<script> closes(40, [](tcp::socket& s) -> asio::awaitable<void> {
+    s.close();
+    co_return;
+  });
+  const auto o = run_client(reconnecting({"m1"}), std::move(closes));
+  BOOST_TEST(o.status == cli::exit_code::unavailable);
+  BOOST_TEST(has(o.err, "no answer within --reconnect-for: each new connection was closed"), o.err);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -163,7 +163,8 @@ BOOST_AUTO_TEST_SUITE(behind_haproxy)
 
 BOOST_AUTO_TEST_CASE(reconnect_options_are_checked) {
   for (const auto& args :
-       std::vector<std::vector<std::string>>{{"--reconnect"},
+       std::vector<std::vector<std::string>>{{"--reconnect", "--raw"},
+                                             {"--reconnect-for", "5"},
                                              {"--bench", "--reconnect", "--raw"},
                                              {"--bench", "--reconnect", "--connect-per-request"},
                                              {"--bench", "--reconnect", "--reconnect-for", "0"}}) {
@@ -262,6 +263,54 @@ BOOST_AUTO_TEST_CASE(a_rolling_restart_under_load_loses_no_request) {
   BOOST_TEST(number(r, "reconnects") > 0);
   BOOST_TEST_MESSAGE("lowest second / mean: " << r.at("min_1s_msgs_per_s").to_number<double>() /
                                                      r.at("per_second").to_number<double>());
+  b.terminate_all();
+}
+
+// The same restart with a person's client: asio_client --stdin --reconnect
+// on one connection through the balancer, lines written to it before,
+// during and after each restart. Every line is acknowledged exactly once,
+// in a run that exits 0.
+BOOST_AUTO_TEST_CASE(a_rolling_restart_loses_no_line_of_stdin_with_reconnect) {
+  backends b;
+  balancer lb(b.ports);
+  BOOST_REQUIRE(comes_up(lb));
+  child_process c({test::client_bin, "--port", lb.port(), "--stdin", "--reconnect"}, {},
+                  /*keep_stdin_open=*/true);
+  int lines = 0;
+  auto write_lines = [&](int n) {
+    for (int i = 0; i < n; ++i) {
+      BOOST_REQUIRE(c.write_stdin("line " + std::to_string(++lines) + "\n"));
+      ::usleep(5'000);
+    }
+  };
+  write_lines(20);
+  for (std::size_t i = 0; i < 3; ++i) {
+    const std::string name = "asio_servers/s" + std::to_string(i + 1);
+    b.servers[i]->process().send_signal(SIGTERM);
+    write_lines(20);  // while it drains and goes
+    BOOST_TEST(b.servers[i]->exit_status() == 0);
+    BOOST_TEST(lb.log_shows("Server " + name + " is DOWN"), name);
+    write_lines(20);  // while it is down
+    b.restart(i);
+    BOOST_TEST(lb.log_shows("Server " + name + " is UP"), name);
+  }
+  write_lines(20);
+  c.close_stdin();
+  BOOST_TEST(c.wait(60s) == 0, c.err());
+  BOOST_TEST_MESSAGE("stdin client: " << c.err());
+  // "Received (message N: line N)", once for each N.
+  std::vector<int> acked(lines + 1, 0);
+  std::istringstream out(c.out());
+  const std::regex ack(R"(Received \(message (\d+): line (\d+)\))");
+  for (std::string line; std::getline(out, line);) {
+    std::smatch m;
+    if (!std::regex_match(line, m, ack)) continue;
+    const int n = std::stoi(m[1]);
+    BOOST_TEST(n == std::stoi(m[2]));
+    if (n >= 1 && n <= lines) ++acked[n];
+  }
+  for (int n = 1; n <= lines; ++n) BOOST_TEST(acked[n] == 1, "line " << n);
+  BOOST_TEST(contains(c.err(), "connected again"), c.err());
   b.terminate_all();
 }
 

@@ -58,20 +58,7 @@ child_process::child_process(std::vector<std::string> argv, std::string input,
   if (rc != 0) throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
   pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
   if (pidfd_ < 0) throw std::runtime_error("pidfd_open failed");
-  if (!input.empty()) {
-    // Small inputs only: the pipe holds 64 KiB, and the child reads it.
-    const char* p = input.data();
-    std::size_t left = input.size();
-    while (left > 0) {
-      const ssize_t n = ::write(in_, p, left);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        break;
-      }
-      p += n;
-      left -= static_cast<std::size_t>(n);
-    }
-  }
+  write_stdin(input);  // small inputs only: the pipe holds 64 KiB, and the child reads it
   if (!keep_stdin_open) close_stdin();
 }
 
@@ -84,6 +71,22 @@ child_process::~child_process() {
   for (int fd : {in_, out_fd_, err_fd_, pidfd_}) {
     if (fd >= 0) ::close(fd);
   }
+}
+
+bool child_process::write_stdin(std::string_view text) {
+  ::signal(SIGPIPE, SIG_IGN);  // a child that has exited is a false, not the end of the test
+  const char* p = text.data();
+  std::size_t left = text.size();
+  while (left > 0 && in_ >= 0) {
+    const ssize_t n = ::write(in_, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  return left == 0;
 }
 
 void child_process::close_stdin() {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace test {
@@ -26,6 +27,9 @@ class child_process {
   // output or after `timeout`.
   std::optional<std::string> read_line(std::chrono::milliseconds timeout);
   void send_signal(int signo);
+  // More standard input (opened with `keep_stdin_open`); blocks while the
+  // pipe is full. False if it cannot be written.
+  bool write_stdin(std::string_view text);
   void close_stdin();
 
   // Waits for the exit, collecting the rest of the output. Returns the exit
