@@ -252,7 +252,7 @@ awaitable<bool> bench_run::framed_connection_run(std::size_t slot, stream socket
     } catch (const boost::system::system_error&) {
       if (!config.reconnect) throw;
       break;
-    } catch (const protocol_error&) {  // a proxy's connection cut mid-frame
+    } catch (const cut_mid_frame&) {  // a proxy's connection cut
       if (!config.reconnect) throw;
       break;
     }

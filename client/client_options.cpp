@@ -80,8 +80,10 @@ parse_result parse_command_line(int argc, const char* const argv[]) {
      "--connect-per-request or --idle); --bench reports reconnects, resends\n"
      "and the slowest second")
     ("reconnect-for", po::value(&reconnect_for)->default_value(reconnect_for)->value_name("DURATION"),
-     "with --reconnect, give up when no connection could be made, or none\n"
-     "was answered, for this long");
+     "with --reconnect, give up (exit 69) when, after a connection ended, no\n"
+     "new one could be made, or none was answered, for this long. The first\n"
+     "connection is not retried: a server that is not there at the start is\n"
+     "exit 69 at once, as without --reconnect");
 
   po::options_description bench("Load generation (--bench)");
   bench.add_options()

@@ -72,7 +72,7 @@ awaitable<std::optional<proto::frame>> framed_connection::receive() {
     auto [ec, n] = co_await socket_.async_read_some(writable(in_, want), use_tuple);
     if (is_end_of_stream(ec)) {
       if (in_.empty()) co_return std::nullopt;
-      throw protocol_error("server closed the connection in the middle of a frame");
+      throw cut_mid_frame("server closed the connection in the middle of a frame");
     }
     if (ec) throw boost::system::system_error(ec);
     in_.commit(n);

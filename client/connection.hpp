@@ -30,6 +30,11 @@ struct connect_error : cli::unavailable {
 struct protocol_error : cli::protocol_violation {
   using cli::protocol_violation::protocol_violation;
 };
+// The server closed in the middle of a frame: a connection cut (a proxy's,
+// say), which --reconnect recovers from, unlike the other protocol_errors.
+struct cut_mid_frame : protocol_error {
+  using protocol_error::protocol_error;
+};
 
 // Waits for `d`; with the awaitable operators, a timeout: (op() || sleep_for(d)).
 boost::asio::awaitable<void> sleep_for(std::chrono::milliseconds d);

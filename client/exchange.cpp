@@ -84,6 +84,15 @@ class exchange {
     for (;;) {
       co_await (receive_replies() && write_requests());
       if (finished_) break;
+      conn_->socket().close();  // nothing more comes on it
+      // Nothing was left unanswered: a new connection only once there is
+      // something to send (an idle --stdin is no reason to connect, and
+      // no reason to give up either).
+      while (pending_.empty() && unsent_.empty() && !input_done_) {
+        writer_wakeup_.expires_at(steady_clock::time_point::max());
+        co_await writer_wakeup_.async_wait(use_tuple);
+      }
+      if (complete()) break;
       // --reconnect: what the connection left unanswered goes first on the
       // next one, in its first order.
       std::vector<request> unanswered;
@@ -94,7 +103,6 @@ class exchange {
       unsent_.insert(unsent_.begin(), std::make_move_iterator(unanswered.begin()),
                      std::make_move_iterator(unanswered.end()));
       again_.ended(answered_);
-      conn_->socket().close();  // nothing more comes on it
       reconnecting_ = true;
       auto next = co_await again_.connect(finished_);
       reconnecting_ = false;
@@ -135,9 +143,9 @@ class exchange {
         unsent_.clear();
         try {
           co_await conn_->flush();
-        } catch (const boost::system::system_error& e) {
-          write_failed_ = e.code().message();
-          conn_->socket().cancel();
+        } catch (const boost::system::system_error&) {
+          // The connection is gone; the receiver finds out too (replies
+          // already on their way are still read) and decides what follows.
           co_return;
         }
         if (!said_sent_) out_ << "Message sent (client)" << std::endl;
@@ -163,7 +171,6 @@ class exchange {
   // succeed, so a failure here must end the exchange as a result.
   awaitable<void> receive_replies() {
     conn_over_ = shut_ = false;
-    write_failed_.reset();
     goaway_.reset();
     answered_ = 0;
     std::optional<cli::exit_status> lost;  // why the connection was lost
@@ -175,8 +182,7 @@ class exchange {
         std::optional<proto::frame> frame;
         try {
           frame = co_await conn_->receive();
-        } catch (const protocol_error&) {
-          // A proxy's connection cut mid-frame, or garbage.
+        } catch (const cut_mid_frame&) {  // a proxy's connection cut, say
           lost = cli::describe(std::current_exception());
           break;
         }
@@ -186,12 +192,10 @@ class exchange {
         writer_wakeup_.cancel();  // or input may end
       }
     } catch (const boost::system::system_error& e) {
-      // Cancelled: the writer failed, or everything is answered, or the
-      // watchdog ended the run (and said so).
+      // Cancelled: everything is answered, or the watchdog ended the run
+      // (and said so).
       if (e.code() != asio::error::operation_aborted) {
         lost = cli::describe(std::current_exception());
-      } else if (write_failed_) {
-        lost = cli::exit_status{cli::exit_code::io_error, "connection lost: " + *write_failed_};
       }
     } catch (...) {
       fatal = true;
@@ -319,8 +323,7 @@ class exchange {
       end_input();
       co_return;
     }
-    asio::posix::stream_descriptor in(co_await asio::this_coro::executor, input.release());
-    stdin_ = &in;
+    stdin_.emplace(co_await asio::this_coro::executor, input.release());
     std::string buffered;
     char chunk[16 * 1024];
     while (!finished_ && !input_done_) {
@@ -330,7 +333,7 @@ class exchange {
         co_await input_wakeup_.async_wait(use_tuple);
       }
       if (finished_ || input_done_) break;
-      auto [ec, n] = co_await in.async_read_some(asio::buffer(chunk), use_tuple);
+      auto [ec, n] = co_await stdin_->async_read_some(asio::buffer(chunk), use_tuple);
       if (finished_ || input_done_) break;
       if (ec) {
         if (ec != asio::error::eof && ec != asio::error::operation_aborted) {
@@ -348,7 +351,6 @@ class exchange {
       buffered.erase(0, start);
       writer_wakeup_.cancel();
     }
-    stdin_ = nullptr;
     end_input();
   }
 
@@ -401,7 +403,7 @@ class exchange {
   std::optional<framed_connection> conn_;
   asio::steady_timer input_wakeup_;   // read_input() waits here while the window is full
   asio::steady_timer writer_wakeup_;  // write_requests() waits here for something to send
-  asio::posix::stream_descriptor* stdin_ = nullptr;
+  std::optional<asio::posix::stream_descriptor> stdin_;
   std::deque<request> unsent_;                          // read, not sent yet
   std::unordered_map<std::uint32_t, request> pending_;  // sent on this connection, by id
   std::size_t messages_ = 0;
@@ -414,8 +416,7 @@ class exchange {
   unsigned reconnects_ = 0;
   std::uint64_t resends_ = 0;
   // The current connection's state.
-  std::optional<std::uint32_t> goaway_;      // its last processed id, after a GOAWAY
-  std::optional<std::string> write_failed_;  // why a write failed
+  std::optional<std::uint32_t> goaway_;  // its last processed id, after a GOAWAY
   std::uint64_t answered_ = 0;
   bool conn_over_ = false;
   bool shut_ = false;

@@ -383,6 +383,21 @@ BOOST_AUTO_TEST_CASE(with_reconnect_a_connection_cut_mid_frame_has_its_unanswere
   BOOST_TEST(has(o.err, "sending 1 request(s) again"), o.err);
 }
 
+BOOST_AUTO_TEST_CASE(with_reconnect_a_frame_over_the_limit_is_not_tried_again_exit_76) {
+  auto config = reconnecting({"m1"});
+  config.max_frame = 1024;
+  const auto o = run_client(config, [](tcp::socket& s) -> asio::awaitable<void> {
+    co_await read_frames(s, 2);
+    std::vector<std::byte> replies;
+    proto::append_frame(replies, frame_type::hello_reply, 1, std::string(2048, 'x'));
+    co_await send_frames(s, replies);
+    co_await finish(s);
+  });
+  BOOST_TEST(o.status == cli::exit_code::protocol);
+  BOOST_TEST(has(o.err, "over the limit of 1024"), o.err);
+  BOOST_TEST(!has(o.err, "connecting again"), o.err);
+}
+
 BOOST_AUTO_TEST_CASE(with_reconnect_a_busy_server_is_tried_again) {
   const auto o = run_client(
       reconnecting({"m1"}),
