@@ -253,6 +253,30 @@ void listener::close() noexcept {
   if (unix_) unix_->close(ignored);
 }
 
+namespace {
+
+// net.ipv4.tcp_migrate_req (Linux 5.14 and later), in this process's
+// network namespace.
+bool kernel_migrates_queue() {
+  std::ifstream f("/proc/sys/net/ipv4/tcp_migrate_req");
+  int on = 0;
+  return f >> on && on == 1;
+}
+
+}  // namespace
+
+void listener::stop_accepting() noexcept {
+  const bool kernel_moves_it = tcp_ && config_.reuse_port && kernel_migrates_queue();
+  if (*take_queued_ && !kernel_moves_it) {
+    try {
+      (*take_queued_)();
+    } catch (const std::exception& e) {  // out of memory: what is left is reset
+      spdlog::warn("{}: taking the accept queue: {}", name_, e.what());
+    }
+  }
+  close();
+}
+
 asio::awaitable<void> listener::accept_connections(
     std::span<const std::unique_ptr<worker>> workers) {
   // A PROXY header first (?proxy, or --proxy-protocol for all but --http).
@@ -298,27 +322,9 @@ asio::awaitable<void> listener::accept_loop(Acceptor& acceptor,
   std::size_t next = 0;
   bool starved = false;
   turned_away_log turned_away;
-  while (acceptor.is_open()) {
-    worker& owner = *workers[next];
-    // Accepted onto the owner's io_context, so the socket is its from the start.
-    Socket socket(owner.context());
-    auto [ec] = co_await acceptor.async_accept(socket, net::use_tuple);
-    if (ec == asio::error::operation_aborted || !acceptor.is_open()) break;
-    if (ec) {
-      if (out_of_descriptors(ec)) {
-        // Retrying at once would spin: the pending connection stays in the
-        // backlog until a descriptor is free. Existing sessions go on.
-        if (!starved) spdlog::warn("accept: {}; retrying every 100 ms", ec.message());
-        starved = true;
-        backoff.expires_after(std::chrono::milliseconds(100));
-        co_await backoff.async_wait(net::use_tuple);
-      } else {
-        spdlog::debug("accept: {}", ec.message());  // that connection's problem, not ours
-      }
-      continue;
-    }
-    if (starved) spdlog::info("accept: descriptors available again");
-    starved = false;
+  // A connection accepted onto `owner`'s io_context gets its session there,
+  // or is turned away over --max-connections.
+  auto take = [&](Socket socket, worker& owner) {
     // The latest reload's settings: this loop runs on worker 0, whose they are.
     const server_config& live = workers[0]->config();
     const std::size_t open = where_.kind == transport::http
@@ -334,10 +340,66 @@ asio::awaitable<void> listener::accept_loop(Acceptor& acceptor,
       turn_away(socket, live.max_connections,
                 where_.kind == transport::tcp || where_.kind == transport::unix_socket,
                 turned_away);
-      continue;
+      return;
     }
     start(std::move(socket), owner, live);
     next = (next + 1) % workers.size();
+  };
+  // For stop_accepting(), on this thread while the loop waits: what is
+  // queued, without waiting, at most a backlog's worth (a flood cannot keep
+  // it going), before the workers hear of the drain.
+  *take_queued_ = [&] {
+    for (std::size_t i = 0; i < config_.backlog; ++i) {
+      worker& owner = *workers[next];
+      Socket socket(owner.context());
+      boost::system::error_code ec;
+      acceptor.non_blocking(true, ec);
+      if (!ec) acceptor.accept(socket, ec);
+      if (ec) return;
+      take(std::move(socket), owner);
+    }
+  };
+  // However the loop ends (even as its io_context is destroyed, after the
+  // listener): it refers to this frame.
+  struct forget {
+    std::shared_ptr<std::function<void()>> f;
+    ~forget() { *f = nullptr; }
+  } forget_on_exit{take_queued_};
+  while (acceptor.is_open()) {
+    worker& owner = *workers[next];
+    // Accepted onto the owner's io_context, so the socket is its from the start.
+    Socket socket(owner.context());
+    auto [ec] = co_await acceptor.async_accept(socket, net::use_tuple);
+    if (ec == asio::error::operation_aborted) break;
+    if (!acceptor.is_open()) {
+      // Accepted just as stop_accepting() closed the listener: it still
+      // gets a session, on this thread's worker (the others may have
+      // finished their drain already), rather than a reset.
+      if (!ec) {
+        Socket mine(workers[0]->context());
+        const auto protocol = socket.local_endpoint(ec).protocol();
+        const auto fd = ec ? -1 : socket.release(ec);
+        if (!ec) mine.assign(protocol, fd, ec);
+        if (!ec) take(std::move(mine), *workers[0]);
+      }
+      break;
+    }
+    if (ec) {
+      if (out_of_descriptors(ec)) {
+        // Retrying at once would spin: the pending connection stays in the
+        // backlog until a descriptor is free. Existing sessions go on.
+        if (!starved) spdlog::warn("accept: {}; retrying every 100 ms", ec.message());
+        starved = true;
+        backoff.expires_after(std::chrono::milliseconds(100));
+        co_await backoff.async_wait(net::use_tuple);
+      } else {
+        spdlog::debug("accept: {}", ec.message());  // that connection's problem, not ours
+      }
+      continue;
+    }
+    if (starved) spdlog::info("accept: descriptors available again");
+    starved = false;
+    take(std::move(socket), owner);
   }
 }
 

@@ -9,6 +9,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -57,6 +58,12 @@ class listener {
   // connection. Runs on the io_context given above.
   boost::asio::awaitable<void> accept_connections(std::span<const std::unique_ptr<worker>> workers);
   void close() noexcept;
+  // The drain: stops accepting, but first takes every connection already
+  // in the kernel's accept queue (each gets a session, which says GOAWAY),
+  // since Linux resets what is still queued when a listener closes. Where
+  // the kernel moves that queue to another listener of the same port itself
+  // (SO_REUSEPORT with net.ipv4.tcp_migrate_req = 1), it just closes.
+  void stop_accepting() noexcept;
 
  private:
   template <typename Acceptor, typename Socket, typename Start>
@@ -74,6 +81,8 @@ class listener {
   std::string name_;
   std::uint16_t port_ = 0;
   unsigned long unix_inode_ = 0;  // the socket file we made, so that only it is removed
+  // While accept_connections() runs: takes what the kernel has queued.
+  std::shared_ptr<std::function<void()>> take_queued_ = std::make_shared<std::function<void()>>();
 };
 
 }  // namespace server

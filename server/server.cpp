@@ -187,10 +187,11 @@ void server::begin_drain() {
   draining_ = true;
   systemd::notify("STOPPING=1\nSTATUS=draining");
   shared_.accepting.store(false, std::memory_order_relaxed);  // /readyz says 503 from now
-  // The protocol's listeners stop at once; HTTP answers /healthz and /readyz
-  // until the process exits.
+  // The protocol's listeners stop at once (after taking what the kernel
+  // already queued); HTTP answers /healthz and /readyz until the process
+  // exits.
   for (auto& l : listeners_) {
-    if (l->kind() != transport::http) l->close();
+    if (l->kind() != transport::http) l->stop_accepting();
   }
   for (auto& w : workers_) {
     asio::post(w->context(), [w = w.get()] { w->begin_drain(); });

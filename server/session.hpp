@@ -107,6 +107,8 @@ class session final : public worker_session {
   void finish();
 
   std::optional<end_reason> reason_to_stop(steady_clock::time_point now) const;
+  // Whether the kernel holds bytes not read yet (FIONREAD).
+  bool bytes_waiting() const noexcept;
   std::size_t read_now(std::size_t at_most, boost::system::error_code& ec);
   end_reason read_failed(const boost::system::error_code& ec) const;
   void interrupt() noexcept;

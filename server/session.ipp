@@ -117,6 +117,12 @@ void session<Stream>::begin() {
 }
 
 template <typename Stream>
+bool session<Stream>::bytes_waiting() const noexcept {
+  int n = 0;
+  return ::ioctl(lowest(const_cast<Stream&>(stream_)).native_handle(), FIONREAD, &n) == 0 && n > 0;
+}
+
+template <typename Stream>
 typename session<Stream>::read_kind session<Stream>::next_read() {
   const auto now = steady_clock::now();
   if (!ending_) ending_ = reason_to_stop(now);
@@ -135,7 +141,13 @@ typename session<Stream>::read_kind session<Stream>::next_read() {
 template <typename Stream>
 std::optional<end_reason> session<Stream>::reason_to_stop(steady_clock::time_point now) const {
   if (!stream_.is_open()) return end_reason::closed_by_server;
-  if (owner_.draining()) return end_reason::shutdown;
+  // A drain: a connection that has read nothing yet still reads once what
+  // the kernel already holds for it (a client that connected and sent its
+  // request as the drain began, or from the accept queue the drain took),
+  // and answers it before its GOAWAY.
+  if (owner_.draining() && !(state_.current() == phase::greeting && bytes_waiting())) {
+    return end_reason::shutdown;
+  }
   if (state_.expired(now)) return state_.timeout_reason();
   return std::nullopt;
 }

@@ -371,4 +371,50 @@ BOOST_AUTO_TEST_CASE(a_reuse_port_hand_over_loses_nothing_with_reconnect) {
   }
 }
 
+// A drain takes what the kernel already queued: Linux resets connections
+// still in a listener's accept queue when it closes. The server is stopped
+// (SIGSTOP) while 20 clients connect and send a PING each, so that all of
+// them wait in its queue; then SIGTERM, SIGCONT. Every one gets its PONG
+// (the request had arrived), none a reset.
+BOOST_AUTO_TEST_CASE(a_drain_answers_the_connections_in_its_accept_queue) {
+  server srv({"--listen", "tcp://127.0.0.1:0", "--threads", "2"});
+  const int port = std::stoi(srv.port());
+  srv.process().send_signal(SIGSTOP);
+  std::vector<int> clients;
+  const std::uint8_t ping[12] = {0xa5, 1, 0x04, 0, 0, 0, 0, 1, 0, 0, 0, 0};
+  for (int i = 0; i < 20; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    BOOST_REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    BOOST_REQUIRE(::write(fd, ping, sizeof ping) == sizeof ping);
+    clients.push_back(fd);
+  }
+  srv.process().send_signal(SIGTERM);
+  srv.process().send_signal(SIGCONT);
+  int pong = 0, goaway = 0, reset = 0, closed = 0;
+  for (const int fd : clients) {
+    timeval five{5, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &five, sizeof five);
+    std::uint8_t reply[12];
+    const ssize_t n = ::recv(fd, reply, sizeof reply, MSG_WAITALL);
+    if (n == 12 && reply[2] == 0x84) {
+      ++pong;
+    } else if (n == 12 && reply[2] == 0x7e) {
+      ++goaway;
+    } else if (n < 0) {
+      ++reset;
+    } else {
+      ++closed;
+    }
+    ::close(fd);
+  }
+  BOOST_TEST_MESSAGE("accept queue at the drain: " << pong << " PONG, " << goaway << " GOAWAY, "
+                                                   << reset << " reset, " << closed << " closed");
+  BOOST_TEST(pong == 20);
+  BOOST_TEST(srv.exit_status() == 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
