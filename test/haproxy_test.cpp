@@ -180,42 +180,34 @@ BOOST_AUTO_TEST_CASE(the_shipped_config_is_valid) {
 }
 
 BOOST_AUTO_TEST_CASE(the_servers_see_the_clients_address_and_answer_the_health_check) {
-  std::vector<std::unique_ptr<server>> backends;
-  std::vector<std::string> ports;
-  for (int i = 0; i < 3; ++i) {
-    backends.push_back(std::make_unique<server>(backend_args("0")));
-    ports.push_back(backends.back()->port());
-  }
-  balancer lb(ports);
+  backends b;
+  auto& servers = b.servers;
+  balancer lb(b.ports);
   BOOST_REQUIRE(comes_up(lb));
   for (int i = 0; i < 6; ++i) BOOST_TEST(request_through(lb));
-  for (auto& b : backends) {
+  for (auto& s : servers) {
     // HAProxy's health check: a LOCAL header, a PING, its PONG.
     // (Its log in any order: HAProxy sends clients before its first check.)
     BOOST_TEST(
-        output_shows(b->process(), "127.0.0.3: connected, through the proxy 127.0.0.3 (its own"));
+        output_shows(s->process(), "127.0.0.3: connected, through the proxy 127.0.0.3 (its own"));
     // Round robin: every server had clients, named by their own address
     // (from the PROXY v2 header), not HAProxy's.
-    BOOST_TEST(output_shows(b->process(), "127.0.0.1: connected, through the proxy 127.0.0.3"),
-               b->process().out());
+    BOOST_TEST(output_shows(s->process(), "127.0.0.1: connected, through the proxy 127.0.0.3"),
+               s->process().out());
   }
-  for (auto& b : backends) BOOST_TEST(b->terminate() == 0);
+  for (auto& s : servers) BOOST_TEST(s->terminate() == 0);
 }
 
 BOOST_AUTO_TEST_CASE(a_killed_or_draining_server_is_marked_down_and_no_request_fails) {
-  std::vector<std::unique_ptr<server>> backends;
-  std::vector<std::string> ports;
-  for (int i = 0; i < 3; ++i) {
-    backends.push_back(std::make_unique<server>(backend_args("0")));
-    ports.push_back(backends.back()->port());
-  }
-  balancer lb(ports);
+  backends b;
+  auto& servers = b.servers;
+  balancer lb(b.ports);
   BOOST_REQUIRE(comes_up(lb));
 
   // SIGKILL: nothing said; the check finds it (inter 1s, fall 2), and until
   // then a refused connection is retried on another server (redispatch).
   const auto killed_at = steady::now();
-  backends[1]->process().send_signal(SIGKILL);
+  servers[1]->process().send_signal(SIGKILL);
   int failed = 0;
   for (int i = 0; i < 12; ++i) failed += request_through(lb) ? 0 : 1;
   BOOST_TEST(lb.log_shows("Server asio_servers/s2 is DOWN"));
@@ -225,16 +217,16 @@ BOOST_AUTO_TEST_CASE(a_killed_or_draining_server_is_marked_down_and_no_request_f
 
   // SIGTERM: the server closes its listener at once and drains; it is
   // marked down, started again on its port, and marked up.
-  backends[0]->process().send_signal(SIGTERM);
-  BOOST_TEST(backends[0]->exit_status() == 0);
+  servers[0]->process().send_signal(SIGTERM);
+  BOOST_TEST(servers[0]->exit_status() == 0);
   for (int i = 0; i < 6; ++i) failed += request_through(lb) ? 0 : 1;
   BOOST_TEST(lb.log_shows("Server asio_servers/s1 is DOWN"));
-  backends[0] = std::make_unique<server>(backend_args(ports[0]));
+  b.restart(0);
   BOOST_TEST(lb.log_shows("Server asio_servers/s1 is UP"));
   for (int i = 0; i < 6; ++i) failed += request_through(lb) ? 0 : 1;
   BOOST_TEST(failed == 0);
-  BOOST_TEST(backends[0]->terminate() == 0);
-  BOOST_TEST(backends[2]->terminate() == 0);
+  BOOST_TEST(servers[0]->terminate() == 0);
+  BOOST_TEST(servers[2]->terminate() == 0);
 }
 
 // The rolling restart: under a 50 x 16 load, each backend in turn gets
