@@ -55,12 +55,6 @@ void check_readable(const std::string& option, const std::string& path) {
   if (!f) bad_file(option, path, std::string("cannot read: ") + std::strerror(errno));
 }
 
-bool is_ip_literal(const std::string& host) {
-  boost::system::error_code ec;
-  asio::ip::make_address(host, ec);
-  return !ec;
-}
-
 // Why a handshake failed, in words: the certificate check's own reason when
 // that is what failed.
 std::string handshake_failure(stream::tls_socket& tls, const boost::system::error_code& ec) {
@@ -84,6 +78,7 @@ connector::connector(const client_config& config) : config_(config) {
     host_ = std::string(cli::strip_brackets(config.host));
   }
   if (!t.tls) return;
+  identity_ = tls_identity_of(config.host);
   tls_ = std::make_unique<ssl::context>(ssl::context::tls_client);
   ::SSL_CTX_set_min_proto_version(tls_->native_handle(), TLS1_2_VERSION);
   boost::system::error_code ec;
@@ -111,6 +106,23 @@ connector::connector(const client_config& config) : config_(config) {
 
 connector::~connector() = default;
 
+// The server's certificate must name the host asked for: an address is
+// checked against its IP entries (without a zone), a name against its DNS
+// entries and sent as SNI. Anything that cannot be set up refuses the
+// connection: OpenSSL leaves a check it was not given unset, and would then
+// accept any certificate the CA signed.
+bool connector::require_identity(SSL* tls) const {
+  X509_VERIFY_PARAM* param = ::SSL_get0_param(tls);
+  if (const auto* address = std::get_if<tls_address>(&identity_)) {
+    return ::X509_VERIFY_PARAM_set1_ip(param, address->bytes.data(), address->size) == 1;
+  }
+  if (const auto* name = std::get_if<tls_name>(&identity_)) {
+    return ::X509_VERIFY_PARAM_set1_host(param, name->name.c_str(), name->name.size()) == 1 &&
+           ::SSL_set_tlsext_host_name(tls, name->name.c_str()) == 1;
+  }
+  return false;
+}
+
 stream connector::make(const asio::any_io_executor& executor) {
   if (!config_.transport.unix_path.empty()) return stream(local::socket(executor));
   if (tls_) return stream(std::make_unique<stream::tls_socket>(tcp::socket(executor), *tls_));
@@ -133,20 +145,18 @@ awaitable<std::optional<std::string>> connector::open(stream& s) {
     if (ec) co_return ec.message();
     co_return std::nullopt;
   }
+  if (const auto* none = std::get_if<tls_no_identity>(&identity_); none && s.tls()) {
+    co_return none->reason;
+  }
   if (auto why = co_await resolve()) co_return why;
   tcp::socket& socket = *s.tcp();
   auto [ec, endpoint] = co_await asio::async_connect(socket, *endpoints_, use_tuple);
   if (ec) co_return ec.message();
   socket.set_option(tcp::no_delay(true), ec);
   if (auto* tls = s.tls()) {
-    // The server's certificate must name the host asked for (an address is
-    // checked against its IP entries); names go out as SNI.
-    X509_VERIFY_PARAM* param = ::SSL_get0_param(tls->native_handle());
-    if (is_ip_literal(host_)) {
-      ::X509_VERIFY_PARAM_set1_ip_asc(param, host_.c_str());
-    } else {
-      ::X509_VERIFY_PARAM_set1_host(param, host_.c_str(), 0);
-      ::SSL_set_tlsext_host_name(tls->native_handle(), host_.c_str());
+    if (!require_identity(tls->native_handle())) {
+      ::ERR_clear_error();
+      co_return "cannot set up the check of the server's certificate";
     }
     std::tie(ec) = co_await tls->async_handshake(ssl::stream_base::client, use_tuple);
     if (ec) co_return handshake_failure(*tls, ec);

@@ -19,6 +19,7 @@
 #include <variant>
 
 #include "client_config.hpp"
+#include "tls_identity.hpp"
 
 namespace client {
 
@@ -110,7 +111,12 @@ class connector {
   const client_config& config_;
   std::string where_;
   std::string host_;  // without brackets
+  // Sets the certificate check for identity_ on a new TLS connection;
+  // false if any part of it could not be set.
+  bool require_identity(SSL* tls) const;
+
   std::unique_ptr<boost::asio::ssl::context> tls_;
+  tls_identity identity_;  // with --tls: what the certificate must name
   std::optional<boost::asio::ip::tcp::resolver::results_type> endpoints_;  // resolved once
 };
 
