@@ -496,7 +496,12 @@ stop_servers
 scrape_errors=0
 [[ -f $work/scrape-errors ]] && scrape_errors=$(wc -l <"$work/scrape-errors")
 record scraper errors "{\"errors\": 0, \"failed_scrapes\": $scrape_errors}"
-python3 test/bench/make_results.py "$results" "$duration" "$(nproc)" "$reps" >"$out_md"
+# The sections other scripts write (Behind HAProxy) or people keep (Summary,
+# notes) are carried over from the old file.
+kept=$(python3 -c 'import re,sys; t=open(sys.argv[1]).read(); m=re.search(r"^## (Behind HAProxy|Summary)", t, re.M); print(t[m.start():] if m else "", end="")' "$out_md" 2>/dev/null || true)
+python3 test/bench/make_results.py "$results" "$duration" "$(nproc)" "$reps" >"$out_md.new"
+if [[ -n $kept ]]; then printf '\n%s\n' "$kept" >>"$out_md.new"; fi
+mv "$out_md.new" "$out_md"
 echo "bench: wrote $out_md" >&2
 cat "$out_md"
 if [[ ${SOAK_SECONDS:-60} != 0 ]]; then soak; fi

@@ -11,7 +11,7 @@
 #                                   # until Enter (10 minutes at most)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/build.sh
+BUILD_TARGETS="asio_server asio_client" scripts/build.sh
 
 log=$(mktemp)
 server_pid=

@@ -13,14 +13,14 @@
 #include <optional>
 #include <string>
 
-#include "daemonize.hpp"
+#include "core/server.hpp"
 #include "exit_codes.hpp"
 #include "failure.hpp"
-#include "logging.hpp"
-#include "pid_file.hpp"
-#include "server.hpp"
-#include "server_options.hpp"
-#include "systemd.hpp"
+#include "service/daemonize.hpp"
+#include "service/logging.hpp"
+#include "service/pid_file.hpp"
+#include "service/server_options.hpp"
+#include "service/systemd.hpp"
 
 int main(int argc, char* argv[]) {
   auto parsed = server::parse_command_line(argc, argv);

@@ -13,6 +13,7 @@
 
 #include "blocking_peer.hpp"
 #include "service_support.hpp"
+#include "wait.hpp"
 
 using namespace test::service;
 using test::child_process;
@@ -42,11 +43,7 @@ bool serving(pid_t pid) {
 }
 
 bool gone_within(pid_t pid, std::chrono::seconds limit) {
-  for (auto waited = 0ms; waited < limit; waited += 50ms) {
-    if (!alive(pid)) return true;
-    ::usleep(50'000);
-  }
-  return false;
+  return test::wait_until([&] { return !alive(pid); }, limit);
 }
 
 }  // namespace
@@ -118,17 +115,31 @@ BOOST_AUTO_TEST_CASE(of_servers_started_at_once_on_one_pid_file_exactly_one_runs
       started.push_back(std::make_unique<child_process>(std::vector<std::string>{
           server_bin, "--listen", "tcp://127.0.0.1:0", "--pid-file", pid_path}));
     }
-    ::usleep(500'000);
+    // Each one either takes the pid file and listens (a line says so), or
+    // finds it taken and exits 69 (its output ends): all three have decided
+    // before the one that runs is stopped and frees the file.
+    const auto listens = [](child_process& c) {
+      while (const auto line = c.read_line(10s)) {
+        if (line->rfind("listening on ", 0) == 0) return true;
+      }
+      return false;
+    };
+    std::vector<bool> listening;
+    for (auto& c : started) listening.push_back(listens(*c));
     int running = 0;
-    for (auto& c : started) running += serving(c->pid()) ? 1 : 0;
-    BOOST_TEST(running == 1, "round " << round << ": " << running << " servers run");
-    for (auto& c : started) {
-      if (serving(c->pid())) {
+    for (std::size_t i = 0; i < started.size(); ++i) {
+      auto& c = started[i];
+      if (listening[i]) {
+        ++running;
+        BOOST_TEST(serving(c->pid()));
         BOOST_TEST(std::stoi(read_file(pid_path)) == c->pid());
         c->send_signal(SIGTERM);
+        BOOST_TEST(c->wait(10s) == 0, c->err());
+      } else {
+        BOOST_TEST(c->wait(10s) == 69, "round " << round << ": " << c->out() << c->err());
       }
-      c->wait(10s);
     }
+    BOOST_TEST(running == 1, "round " << round << ": " << running << " servers run");
     BOOST_TEST(!std::filesystem::exists(pid_path));
   }
 }
@@ -146,9 +157,7 @@ BOOST_AUTO_TEST_CASE(a_daemon_started_with_relative_paths_reloads_them_from_wher
   const pid_t pid = std::stoi(read_file(dir + "/srv.pid"));
   write_file(dir + "/srv.conf", "greeting = second\n");
   ::kill(pid, SIGHUP);
-  for (int i = 0; i < 100 && !contains(read_file(dir + "/srv.log"), "SIGHUP:"); ++i) {
-    ::usleep(50'000);
-  }
+  BOOST_TEST(test::wait_until([&] { return contains(read_file(dir + "/srv.log"), "SIGHUP:"); }));
   const std::string log = read_file(dir + "/srv.log");
   BOOST_TEST(contains(log, "SIGHUP: configuration reloaded"), log);
   BOOST_TEST(!contains(log, "needs a restart"), log);
@@ -169,7 +178,8 @@ BOOST_AUTO_TEST_CASE(sigusr1_reopens_the_log_file_that_logrotate_moved) {
   BOOST_TEST(client({"--port", srv.port(), "--message", "before rotation"}).exit_code == 0);
   std::filesystem::rename(log, log + ".1");
   srv.process().send_signal(SIGUSR1);
-  for (int i = 0; i < 100 && !std::filesystem::exists(log); ++i) ::usleep(50'000);
+  BOOST_TEST(test::wait_until([&] { return std::filesystem::exists(log); }),
+             "no new log file 10 s after SIGUSR1");
   BOOST_TEST(client({"--port", srv.port(), "--message", "after rotation"}).exit_code == 0);
   BOOST_TEST(srv.terminate() == 0);
   const std::string old_log = read_file(log + ".1"), new_log = read_file(log);

@@ -3,6 +3,7 @@
 // codes and JSON. Shares its runner with e2e_test.cpp.
 #include <signal.h>
 
+#include <atomic>
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 #include <chrono>
@@ -17,6 +18,7 @@
 #include "e2e_support.hpp"
 #include "scripted_peer.hpp"
 #include "server_process.hpp"
+#include "wait.hpp"
 
 using namespace std::chrono_literals;
 using namespace test::e2e;
@@ -112,12 +114,38 @@ BOOST_AUTO_TEST_CASE(idle_mode_gives_up_on_a_server_that_never_answers) {
 }
 
 BOOST_AUTO_TEST_CASE(idle_mode_stops_on_sigint_while_still_opening) {
-  test::scripted_server mute;
+  // A server that reads the PING of the first connection it takes, says so,
+  // and never answers (the other connections wait in its backlog): the
+  // client is still opening its connections when SIGINT comes.
+  std::atomic<bool> pinged{false};
+  test::scripted_server mute([&pinged](int fd) {
+    std::vector<std::byte> ping(proto::header_size);
+    if (!test::scripted_server::read_exactly(fd, ping.data(), ping.size())) return;
+    pinged = true;
+    char sink;
+    while (test::scripted_server::read_exactly(fd, &sink, 1)) {
+    }  // until the client closes it
+  });
   child_process cli({client_bin, "--port", mute.port_text(), "--bench", "--idle", "-c", "3",
                      "--timeout", "60", "--json"});
-  std::this_thread::sleep_for(300ms);  // connected and waiting for an answer
+  // A connection that has sent its PING was opened after the client set up
+  // its signal handling: SIGINT is now the client's to handle, not a kill.
+  BOOST_REQUIRE_MESSAGE(test::wait_until([&] { return pinged.load(); }),
+                        "no PING within 10 s; stderr: " << cli.err());
   cli.send_signal(SIGINT);
-  BOOST_TEST(cli.wait(10s) != -1, "still running 10 s after SIGINT");
+  // Stopped by request, not failed: exit 0, and the result, with nothing
+  // held and no error.
+  const int status = cli.wait(10s);
+  BOOST_TEST(status == 0, "exit " << status << "; stderr: " << cli.err());
+  boost::system::error_code ec;
+  auto value = boost::json::parse(cli.out(), ec);
+  BOOST_REQUIRE_MESSAGE(!ec && value.is_object(), "not JSON: " << cli.out());
+  const auto& r = value.as_object();
+  BOOST_TEST(r.at("mode").as_string() == "idle");
+  BOOST_TEST(number(r, "connections") == 3);
+  BOOST_TEST(number(r, "connections_held") == 0);
+  BOOST_TEST(number(r, "errors") == 0);
+  BOOST_TEST(r.at("first_error").as_string() == "");
 }
 
 BOOST_AUTO_TEST_CASE(idle_mode_checks_the_answer_to_its_ping) {

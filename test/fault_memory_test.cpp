@@ -4,21 +4,48 @@
 // fault_test.cpp.
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "fault_support.hpp"
+#include "wait.hpp"
 
 using namespace std::chrono_literals;
 using namespace test;
 
 BOOST_AUTO_TEST_SUITE(memory_attacks)
+
+namespace {
+
+// Whether the server has settled after an attack of frames held one byte
+// short, by what `ss` shows of the connections it owns on its port: none
+// waits for memory any more (bytes left unread in its socket, Recv-Q above
+// 0: refused at the end of its grace second) and none lingers after its
+// refusal (half-closed, FIN-WAIT-2, for up to 2 s); those left hold their
+// frames within the budget.
+bool settled(server_process& srv) {
+  const std::string on_its_port = "sport = :" + std::to_string(srv.port());
+  const std::string owner = "pid=" + std::to_string(srv.process().pid()) + ",";
+  if (ss_count_held_by(srv.process().pid(), "fin-wait-2", on_its_port) != 0) return false;
+  std::istringstream lines(ss_sockets("established", on_its_port, "-tnpH"));
+  for (std::string line; std::getline(lines, line);) {
+    long unread = 0;
+    if (line.find(owner) != std::string::npos && std::istringstream(line) >> unread && unread > 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
 
 BOOST_AUTO_TEST_CASE(a_client_that_never_reads_is_stopped_then_closed_at_the_write_timeout) {
   server_process srv({"--write-timeout", "1"});
@@ -54,7 +81,10 @@ BOOST_AUTO_TEST_CASE(four_thousand_frames_held_one_byte_short_stay_within_the_me
   // refuse the frames it cannot hold (ERROR 4), and serve a fresh client.
   server_process srv({"--log-level", "warn"});
   const double idle_us = median_hello_us(srv);
-  constexpr int peers_count = 4000;
+  // Under a sanitizer the server is several times slower and its memory is
+  // not measured: 1,000 peers (1 GiB offered, four times the budget) still
+  // make it refuse, without starving the fresh client behind them.
+  const int peers_count = memory_is_measurable ? 4000 : 1000;
   constexpr long budget_kib = 256 * 1024, margin_kib = 96 * 1024;
   const std::string frame =
       frame_bytes(frame_type::echo, 7, std::string(proto::default_max_payload - 16, 'm'));
@@ -86,13 +116,17 @@ BOOST_AUTO_TEST_CASE(four_thousand_frames_held_one_byte_short_stay_within_the_me
       }
     }
     peak_kib = std::max(peak_kib, srv.rss_kib());
-    if (!progress) {  // everyone blocked: give the server a moment, then look again
-      std::this_thread::sleep_for(200ms);
-      peak_kib = std::max(peak_kib, srv.rss_kib());
-      for (int i = 0; i < peers_count && !progress; ++i) {
-        pollfd p{peers[i]->fd(), POLLOUT, 0};
-        progress = sent[i] < to_send && ::poll(&p, 1, 0) == 1;
+    if (!progress) {
+      // Everyone blocked: wait for the server to take more from one of them
+      // (its socket writable again) or to close one (refused), whichever
+      // comes first; the server taking nothing from anyone for 500 ms means
+      // it holds all it will.
+      std::vector<pollfd> waiting;
+      for (int i = 0; i < peers_count; ++i) {
+        if (sent[i] < to_send) waiting.push_back({peers[i]->fd(), POLLOUT, 0});
       }
+      progress = !waiting.empty() && ::poll(waiting.data(), waiting.size(), 500) > 0;
+      peak_kib = std::max(peak_kib, srv.rss_kib());
     }
   }
   BOOST_TEST_MESSAGE("sent " << total / (1024 * 1024) << " MiB; server RSS peak " << peak_kib
@@ -102,24 +136,36 @@ BOOST_AUTO_TEST_CASE(four_thousand_frames_held_one_byte_short_stay_within_the_me
   // Fresh clients are served while the attackers are still connected.
   check_still_serving(srv, bound_kib);
   const double flooded_us = median_hello_us(srv);
-  std::this_thread::sleep_for(3s);  // the refused ones have had their linger
+  // The refused ones have had their linger, for the figure below: the
+  // server has settled (see settled()).
+  const auto attack_ended = std::chrono::steady_clock::now();
+  BOOST_TEST(wait_until([&] { return settled(srv); }, 20s, 100ms),
+             "the server had not settled 20 s after the attack");
+  BOOST_TEST_MESSAGE(
+      "settled "
+      << std::chrono::duration<double>(std::chrono::steady_clock::now() - attack_ended).count()
+      << " s after the attack");
   BOOST_TEST_MESSAGE("a fresh client's HELLO, median of 21: "
                      << idle_us << " us before the attack, " << flooded_us << " us as it ends, "
                      << median_hello_us(srv) << " us with the attackers still connected");
   BOOST_TEST(srv.log_shows("refused a frame"));
+  // Which peers were refused depends on the order the server read them in:
+  // look at every one that has something to read (its ERROR, or its end).
   int refused = 0;
-  for (int i = 0; i < 100; ++i) {
-    ::fcntl(peers[i]->fd(), F_SETFL, ::fcntl(peers[i]->fd(), F_GETFL) & ~O_NONBLOCK);
+  for (const auto& peer : peers) {
+    pollfd p{peer->fd(), POLLIN, 0};
+    if (::poll(&p, 1, 0) != 1) continue;  // still held, within the budget
+    ::fcntl(peer->fd(), F_SETFL, ::fcntl(peer->fd(), F_GETFL) & ~O_NONBLOCK);
     try {
-      const auto f = peers[i]->read_frame();
+      const auto f = peer->read_frame();
       if (f && f->type == 0x7F && proto::parse_error(proto::as_bytes(f->payload))->code == 4) {
         ++refused;
       }
     } catch (const std::runtime_error&) {
-      // Not refused (yet): still held, within the budget.
+      // Closed without an ERROR: counted as not refused.
     }
   }
-  BOOST_TEST_MESSAGE(refused << " of the first 100 peers were refused with ERROR 4");
+  BOOST_TEST_MESSAGE(refused << " of " << peers_count << " peers were refused with ERROR 4");
   BOOST_TEST(refused > 0);
 }
 
@@ -146,7 +192,7 @@ BOOST_AUTO_TEST_CASE(the_write_timeout_spares_a_peer_that_reads_slowly_but_stead
     const ssize_t n = ::recv(slow.fd(), chunk.data(), chunk.size(), 0);
     if (n <= 0) break;
     got += static_cast<std::size_t>(n);
-    std::this_thread::sleep_for(25ms);
+    std::this_thread::sleep_for(25ms);  // the slow reader's pace: the scenario
   }
   sender.join();
   BOOST_TEST(got == expected, "took " << got << " of " << expected << " bytes");
@@ -166,7 +212,16 @@ BOOST_AUTO_TEST_CASE(a_peer_that_never_takes_its_replies_gives_way_when_memory_i
   const int small = 16 * 1024;
   ::setsockopt(hog.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
   hog.send(frame_bytes(frame_type::echo, 1, std::string((12 << 20) - 64, 'h')));
-  std::this_thread::sleep_for(2500ms);  // the hog has taken nothing for a while
+  // The server has read the request and is writing the reply: its first
+  // bytes wait, unread, in the hog's socket. It stalls at once (the kernel
+  // takes what it can in one go) ...
+  BOOST_TEST_REQUIRE(wait_until([&] {
+    int unread = 0;
+    return ::ioctl(hog.fd(), FIONREAD, &unread) == 0 && unread > 0;
+  }));
+  // ... and then takes nothing for longer than the grace second: the
+  // scenario, not a synchronisation.
+  std::this_thread::sleep_for(1500ms);
   blocking_peer reader(port_of(srv));
   const std::string payload(9 << 20, 'r');
   std::thread send_it([&] {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "transport_support.hpp"
+#include "wait.hpp"
 
 using namespace test::transport;
 using test::child_process;
@@ -97,11 +98,7 @@ bool request_through(const balancer& lb) {
 
 // Requests until one is answered (the balancer's first checks), 10 s at most.
 bool comes_up(const balancer& lb) {
-  for (int i = 0; i < 50; ++i) {
-    if (request_through(lb)) return true;
-    ::usleep(200'000);
-  }
-  return false;
+  return test::wait_until([&] { return request_through(lb); }, 10s, 200ms);
 }
 
 // Three backends on PROXY listeners, each on a port of its own.
@@ -118,6 +115,19 @@ struct backends {
   void restart(std::size_t i) { servers[i] = std::make_unique<server>(backend_args(ports[i])); }
   void terminate_all() {
     for (auto& s : servers) BOOST_TEST(s->terminate() == 0);
+  }
+  // Connections established to the servers, as `ss` shows them on their ports.
+  int connections() const {
+    int n = 0;
+    for (const auto& port : ports) n += test::ss_count("established", "sport = :" + port);
+    return n;
+  }
+  // Waits until a load of `n` connections has reached the servers through the
+  // balancer (health checks come and go beside them), 10 s at most.
+  bool carry(int n) const {
+    const bool carried = test::wait_until([&] { return connections() >= n; });
+    BOOST_TEST_MESSAGE(connections() << " connections on the servers");
+    return carried;
   }
 };
 
@@ -239,7 +249,7 @@ BOOST_AUTO_TEST_CASE(a_rolling_restart_under_load_loses_no_request) {
   balancer lb(b.ports);
   BOOST_REQUIRE(comes_up(lb));
   bench_through load(lb.port(), "20");
-  ::sleep(2);
+  BOOST_TEST(b.carry(50), "the load's 50 connections did not all reach the servers");
   for (std::size_t i = 0; i < 3; ++i) {
     const std::string name = "asio_servers/s" + std::to_string(i + 1);
     b.servers[i]->process().send_signal(SIGTERM);
@@ -272,7 +282,7 @@ BOOST_AUTO_TEST_CASE(a_rolling_restart_loses_no_line_of_stdin_with_reconnect) {
   auto write_lines = [&](int n) {
     for (int i = 0; i < n; ++i) {
       BOOST_REQUIRE(c.write_stdin("line " + std::to_string(++lines) + "\n"));
-      ::usleep(5'000);
+      ::usleep(5'000);  // lines typed one after another: the scenario, not a synchronisation
     }
   };
   write_lines(20);
@@ -313,7 +323,7 @@ BOOST_AUTO_TEST_CASE(a_backend_killed_under_load_loses_no_request) {
   balancer lb(b.ports);
   BOOST_REQUIRE(comes_up(lb));
   bench_through load(lb.port(), "8");
-  ::sleep(2);
+  BOOST_TEST(b.carry(50), "the load's 50 connections did not all reach the servers");
   const auto killed_at = steady::now();
   b.servers[1]->process().send_signal(SIGKILL);
   BOOST_TEST(lb.log_shows("Server asio_servers/s2 is DOWN"));
@@ -344,9 +354,23 @@ BOOST_AUTO_TEST_CASE(a_reuse_port_hand_over_loses_nothing_with_reconnect) {
                        per_request
                            ? std::vector<std::string>{"-c", "8", "--connect-per-request"}
                            : std::vector<std::string>{"-c", "50", "-d", "16", "--reconnect"});
-    ::sleep(1);
+    // The load is on the old server: its 50 connections, or (one per
+    // request) one at least.
+    const std::string on_the_port = "sport = :" + port;
+    BOOST_TEST(test::wait_until([&] {
+                 return test::ss_count("established", on_the_port) >= (per_request ? 1 : 50);
+               }),
+               "the load did not reach the old server");
     server new_one(args);
-    ::usleep(200'000);
+    // Listening (its line was read): with one connection per request, the
+    // kernel hands the new one connections too before the old one drains.
+    if (per_request) {
+      BOOST_TEST(test::wait_until([&] {
+                   return test::ss_count_held_by(new_one.process().pid(), "connected",
+                                                 on_the_port) > 0;
+                 }),
+                 "the new server was given no connection");
+    }
     old_one->process().send_signal(SIGTERM);
     BOOST_TEST(old_one->exit_status() == 0);
     const auto r = load.result();

@@ -114,7 +114,7 @@ BOOST_AUTO_TEST_CASE(bad_http_gets_its_status_or_a_close_and_the_server_goes_on)
   {
     test::blocking_peer slow(http, "127.0.0.1", std::chrono::seconds(5));
     slow.send("GET /healthz HTTP/1.1\r\n");
-    ::usleep(300'000);
+    ::usleep(300'000);  // the trickle of a slowloris: the scenario, not a synchronisation
     slow.send("X-Slow: 1\r\n");
     BOOST_TEST(slow.read_some() == "");  // closed, within the 1 s deadline plus some
   }

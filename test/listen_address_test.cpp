@@ -1,5 +1,5 @@
 // --listen URLs as users write them.
-#include "listen_address.hpp"
+#include "core/listen_address.hpp"
 
 #include <boost/test/unit_test.hpp>
 

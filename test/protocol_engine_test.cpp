@@ -1,6 +1,6 @@
 // The protocol engine, byte by byte, with no network: what a connection's
 // bytes get back, however the reads cut them.
-#include "protocol_engine.hpp"
+#include "protocol/protocol_engine.hpp"
 
 #include <boost/test/unit_test.hpp>
 #include <random>

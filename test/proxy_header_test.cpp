@@ -1,6 +1,6 @@
 // The PROXY protocol header, v1 and v2, as HAProxy sends it and as it must
 // not be: every byte boundary, every field, and what is refused.
-#include "proxy_header.hpp"
+#include "session/proxy_header.hpp"
 
 #include <boost/test/unit_test.hpp>
 #include <string>

@@ -63,7 +63,7 @@ BOOST_AUTO_TEST_CASE(v1_and_v2_name_the_client_and_the_stream_after_is_untouched
     // A byte at a time, as slowly as a stalled proxy might.
     for (const char c : v2_proxy) {
       peer.send(std::string(1, c));
-      ::usleep(2000);
+      ::usleep(2000);  // the pace of a stalled proxy: the scenario, not a synchronisation
     }
     pings(peer, 1);
   }

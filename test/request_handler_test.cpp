@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "frame_codec.hpp"
-#include "request_handler.hpp"
+#include "protocol/request_handler.hpp"
 
 using namespace proto;
 

@@ -20,6 +20,7 @@
 
 #include "blocking_peer.hpp"
 #include "service_support.hpp"
+#include "wait.hpp"
 
 using namespace test::service;
 using test::child_process;
@@ -172,7 +173,13 @@ BOOST_AUTO_TEST_CASE(a_certificate_rotated_under_tls_load_reaches_new_handshakes
   child_process load({client_bin, "--tls", "--ca", cert("ca.pem"), "--port", srv.port(), "--bench",
                       "--connect-per-request", "-c", "4", "--duration", "3", "--warmup", "0",
                       "--json"});
-  ::usleep(1'000'000);
+  // The load is under way (it holds a connection to the server) when the
+  // certificate changes.
+  BOOST_TEST(test::wait_until([&] {
+               return test::ss_count_held_by(load.pid(), "synchronized", "dport = :" + srv.port()) >
+                      0;
+             }),
+             "the load made no connection within 10 s: " << load.err());
   // As certbot does: the new files renamed over the old ones.
   fs::copy_file(cert("rotated.pem"), pem + ".new");
   fs::copy_file(cert("rotated.key"), key + ".new");

@@ -1,5 +1,5 @@
 // The session's phases and deadlines, driven by a clock of the test's own.
-#include "session_state.hpp"
+#include "session/session_state.hpp"
 
 #include <boost/test/unit_test.hpp>
 

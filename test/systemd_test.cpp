@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "service_support.hpp"
+#include "wait.hpp"
 
 using namespace test::service;
 using test::child_process;
@@ -96,8 +97,14 @@ BOOST_AUTO_TEST_CASE(systemd_socket_activate_passes_tcp_tls_and_unix_sockets_tha
        "-l", unix_path, "--fdname=tcp:tls:unix", server_bin, "--tls-cert", cert("server.pem"),
        "--tls-key", cert("server.key")},
       "", /*keep_stdin_open=*/true);
-  // systemd-socket-activate starts the server at the first connection.
-  for (int i = 0; i < 100 && !std::filesystem::exists(unix_path); ++i) ::usleep(50'000);
+  // systemd-socket-activate starts the server at the first connection; it
+  // opens the sockets in the order given, so all three listen once `ss`
+  // shows the Unix one listening.
+  BOOST_REQUIRE_MESSAGE(
+      test::wait_until([&] {
+        return contains(test::run({"ss", "-xlnH"}).out, " " + unix_path + " ");
+      }),
+      "no socket listening on " << unix_path << " after 10 s: " << activate.err());
   const auto tcp = client({"--port", tcp_port});
   BOOST_TEST(tcp.exit_code == 0, tcp.err);
   BOOST_TEST(contains(tcp.out, "Hello (server)!"));
@@ -128,7 +135,14 @@ BOOST_AUTO_TEST_CASE(a_restart_loses_no_connection_attempt_when_the_socket_outli
   // No server now: a client connects all the same (the kernel queues it on
   // the socket systemd holds) and is answered once the next one starts.
   child_process waiting({client_bin, "--port", systemd.port, "--message", "during the restart"});
-  ::usleep(300'000);
+  // Connected (in the queue of the socket systemd holds) before the next
+  // server starts: the client's socket is past its handshake (it may have
+  // sent its line and half-closed already).
+  BOOST_REQUIRE_MESSAGE(test::wait_until([&] {
+                          return test::ss_count_held_by(waiting.pid(), "synchronized",
+                                                        "dport = :" + systemd.port) == 1;
+                        }),
+                        "the client did not connect within 10 s: " << waiting.err());
   auto second = serve();
   BOOST_TEST(waiting.wait(10s) == 0, waiting.err());
   BOOST_TEST(contains(waiting.out(), "Received"));

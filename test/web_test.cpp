@@ -14,6 +14,7 @@
 
 #include "blocking_peer.hpp"
 #include "service_support.hpp"
+#include "wait.hpp"
 
 using namespace test::service;
 using test::contains;
@@ -83,6 +84,7 @@ class ws_client {
     buf_.erase(0, response_.size());
   }
   const std::string& response() const { return response_; }
+  int fd() const { return peer_.fd(); }
   bool upgraded() const { return response_.rfind("HTTP/1.1 101 ", 0) == 0; }
 
   // A message of `payload`; with `announced`, a message of that many bytes
@@ -161,6 +163,20 @@ class ws_client {
   std::string response_;
 };
 
+// A TCP listener and --http, with `more` options: the web tests' server.
+std::vector<std::string> web_args(std::vector<std::string> more = {}) {
+  std::vector<std::string> args{"--listen", "tcp://127.0.0.1:0", "--http", "127.0.0.1:0"};
+  args.insert(args.end(), more.begin(), more.end());
+  return args;
+}
+
+// Whether a new WebSocket peer is answered: the server went on.
+bool a_new_websocket_is_served(std::uint16_t http) {
+  ws_client fresh(http);
+  fresh.send_frame(proto::frame_type::ping, 1);
+  return fresh.read_frame().type == static_cast<std::uint8_t>(proto::frame_type::pong);
+}
+
 bool promtool_accepts(const std::string& text, std::string& findings) {
   const auto file = path_in_scratch("metrics.txt");
   write_file(file, text);
@@ -223,14 +239,15 @@ BOOST_AUTO_TEST_CASE(metrics_count_a_known_mix_of_requests_exactly_and_pass_prom
   // The counts are per worker and summed at the scrape; the connections
   // just closed may still be closing on their worker, so wait for them.
   std::string text;
-  for (int i = 0; i < 100; ++i) {
-    text = body_of(get(http, "/metrics"));
-    if (sample(text, "asio_server_connections_open{transport=\"tcp\"}") == 0.0 &&
-        sample(text, "asio_server_connections_open{transport=\"websocket\"}") == 0.0) {
-      break;
-    }
-    ::usleep(50'000);
-  }
+  BOOST_TEST(test::wait_until(
+                 [&] {
+                   text = body_of(get(http, "/metrics"));
+                   return sample(text, "asio_server_connections_open{transport=\"tcp\"}") == 0.0 &&
+                          sample(text, "asio_server_connections_open{transport=\"websocket\"}") ==
+                              0.0;
+                 },
+                 10s, 50ms),
+             "connections still open after 10 s");
   BOOST_TEST_MESSAGE(text);
   const auto requests = [&](const char* type) {
     return sample(text, std::string("asio_server_requests_total{type=\"") + type + "\"}");
@@ -315,7 +332,7 @@ BOOST_AUTO_TEST_CASE(a_websocket_speaks_the_protocol_one_frame_per_message) {
 }
 
 BOOST_AUTO_TEST_CASE(bad_websocket_input_gets_its_close_code_and_the_server_goes_on) {
-  server srv({"--listen", "tcp://127.0.0.1:0", "--http", "127.0.0.1:0", "--max-frame", "1024"}, 2);
+  server srv(web_args({"--max-frame", "1024"}), 2);
   const auto http = port_of(srv.name(1));
   {
     // A message over --max-frame (plus the header): closed with 1009.
@@ -346,9 +363,7 @@ BOOST_AUTO_TEST_CASE(bad_websocket_input_gets_its_close_code_and_the_server_goes
     BOOST_REQUIRE(m);
     BOOST_TEST(m->close_code() == 1008);
   }
-  ws_client fine(http);
-  fine.send_frame(proto::frame_type::ping, 1);
-  BOOST_TEST(fine.read_frame().type == static_cast<std::uint8_t>(proto::frame_type::pong));
+  BOOST_TEST(a_new_websocket_is_served(http));
   BOOST_TEST(srv.terminate() == 0);
 }
 
@@ -365,7 +380,20 @@ BOOST_AUTO_TEST_CASE(websocket_messages_are_held_within_the_memory_budget) {
   const std::size_t message_size = proto::header_size + 960 * 1024;
   ws_client first(http);
   first.send(header + std::string(700 * 1024, 'a'), ws_client::binary, message_size);
-  ::usleep(300'000);
+  // The server holds the first's 700 KiB before the second comes: all of
+  // it has left the first's socket (Send-Q 0) and the server has read it
+  // (Recv-Q 0 on its side).
+  const auto first_port = std::to_string(test::local_port(first.fd()));
+  const auto http_port = std::to_string(http);
+  BOOST_TEST(
+      test::wait_until([&] {
+        const auto ours =
+            test::ss_queues("( sport = :" + first_port + " and dport = :" + http_port + " )");
+        const auto its =
+            test::ss_queues("( sport = :" + http_port + " and dport = :" + first_port + " )");
+        return ours && its && ours->send_q == 0 && its->recv_q == 0;
+      }),
+      "the first's bytes were not all read within 10 s");
   ws_client second(http);
   second.send(header + std::string(700 * 1024, 'b'), ws_client::binary, message_size);
   const auto m = second.read();
@@ -375,6 +403,37 @@ BOOST_AUTO_TEST_CASE(websocket_messages_are_held_within_the_memory_budget) {
   const auto metrics = body_of(get(http, "/metrics"));
   BOOST_TEST(sample(metrics, "asio_server_connections_refused_total{reason=\"memory_budget\"}") ==
              1.0);
+  BOOST_TEST(srv.terminate() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_websocket_peer_that_does_not_read_is_closed_at_the_write_timeout) {
+  server srv({"--listen", "tcp://127.0.0.1:0", "--http", "127.0.0.1:0", "--write-timeout", "1"}, 2);
+  const auto http = port_of(srv.name(1));
+  ws_client ws(http);
+  BOOST_REQUIRE(ws.upgraded());
+  // ECHOes of 960 KiB, never read back: the server's replies fill the
+  // kernel's buffers, then wait for a reader that does not come. Its close
+  // ends the sends (or they all go, and the last replies stay unsent).
+  const std::string echo = frame_bytes(proto::frame_type::echo, 1, std::string(960 * 1024, 'e'));
+  try {
+    for (int i = 0; i < 16; ++i) ws.send(echo);
+  } catch (const std::exception&) {  // closed by the server: what is tested
+  }
+  BOOST_TEST(srv.log_shows("(--write-timeout), closing"));
+  BOOST_TEST(a_new_websocket_is_served(http));
+  BOOST_TEST(srv.terminate() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_websocket_message_left_unfinished_is_closed_at_the_frame_timeout) {
+  // As a TCP peer that parks most of a frame: the connection is closed and
+  // what it held goes back to the budget.
+  server srv(web_args({"--frame-timeout", "1"}), 2);
+  const auto http = port_of(srv.name(1));
+  ws_client parked(http);
+  parked.send(std::string(100 * 1024, 'p'), ws_client::binary, 900 * 1024);  // of 900 KiB
+  BOOST_TEST(!parked.read().has_value(), "the connection is still open");
+  BOOST_TEST(srv.log_shows("(--frame-timeout; 102400 bytes received), closing"));
+  BOOST_TEST(a_new_websocket_is_served(http));
   BOOST_TEST(srv.terminate() == 0);
 }
 

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "frame_codec.hpp"
-#include "protocol_engine.hpp"
+#include "protocol/protocol_engine.hpp"
 
 namespace {
 

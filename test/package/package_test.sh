@@ -31,7 +31,7 @@ for lib in libc6 libstdc++6 libboost-program-options1.81.0 libspdlog libsystemd0
 done
 
 contents=$(dpkg -c "$deb" | awk '{print $6}')
-for f in ./usr/bin/asio_server ./usr/bin/asio_client ./usr/lib/asio_server/asio_server_tls.so \
+for f in ./usr/bin/asio_server ./usr/bin/asio_client \
   ./etc/asio_server/asio_server.conf ./lib/systemd/system/asio_server.service \
   ./lib/systemd/system/asio_server.socket ./usr/share/man/man1/asio_server.1.gz \
   ./usr/share/man/man1/asio_client.1.gz ./usr/share/doc/asio-server/copyright \
@@ -59,15 +59,14 @@ verify=$(systemd-analyze verify --man=no /lib/systemd/system/asio_server.service
   /lib/systemd/system/asio_server.socket 2>&1) || fail "systemd-analyze verify: $verify"
 [[ -z $verify ]] || fail "systemd-analyze verify said: $verify"
 /usr/bin/asio_server --config /etc/asio_server/asio_server.conf --check-config
-# The installed server finds its TLS module (/usr/lib/asio_server): it gets as
-# far as reading the certificate.
+# The installed server serves TLS: it gets as far as reading the certificate.
 tls=$(/usr/bin/asio_server --listen tls://127.0.0.1:0 --tls-cert /nonexistent.pem \
   --tls-key /nonexistent.key 2>&1) && fail "started without a certificate"
 [[ $tls == *"--tls-cert /nonexistent.pem: cannot read"* ]] || fail "TLS from /usr/bin: $tls"
-echo "installed: the units verify, the config checks, TLS loads"
+echo "installed: the units verify, the config checks, TLS starts"
 
 "${sudo[@]}" dpkg -r asio-server >/dev/null
-[[ ! -e /usr/bin/asio_server && ! -e /usr/lib/asio_server ]] || fail "dpkg -r left the programs"
+[[ ! -e /usr/bin/asio_server ]] || fail "dpkg -r left the programs"
 [[ -e /etc/asio_server/asio_server.conf ]] || fail "dpkg -r removed the conffile (only purge may)"
 "${sudo[@]}" dpkg -P asio-server >/dev/null
 [[ ! -e /etc/asio_server ]] || fail "dpkg -P left /etc/asio_server"

@@ -4,11 +4,13 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <stdexcept>
 
@@ -16,18 +18,10 @@ extern char** environ;
 
 namespace test {
 
-using std::chrono::steady_clock;
-
 namespace {
 
 void make_pipe(int fds[2]) {
   if (::pipe2(fds, O_CLOEXEC) < 0) throw std::runtime_error("pipe2 failed");
-}
-
-int remaining_ms(steady_clock::time_point deadline) {
-  const auto left =
-      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - steady_clock::now());
-  return left.count() > 0 ? static_cast<int>(left.count()) : 0;
 }
 
 }  // namespace
@@ -58,19 +52,36 @@ child_process::child_process(std::vector<std::string> argv, std::string input,
   if (rc != 0) throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
   pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
   if (pidfd_ < 0) throw std::runtime_error("pidfd_open failed");
+  stop_fd_ = ::eventfd(0, EFD_CLOEXEC);
+  if (stop_fd_ < 0) throw std::runtime_error("eventfd failed");
+  reader_ = std::thread([this] { drain(); });
   write_stdin(input);  // small inputs only: the pipe holds 64 KiB, and the child reads it
   if (!keep_stdin_open) close_stdin();
 }
 
 child_process::~child_process() {
-  if (!status_ && pid_ > 0) {
-    ::kill(pid_, SIGKILL);
-    int st = 0;
-    ::waitpid(pid_, &st, 0);
+  send_signal(SIGKILL);
+  {
+    // Killed, it is reaped by the reader at once; its pipes may outlive
+    // it (a daemon's child holds them), so the reader is told to stop.
+    std::unique_lock lock(mutex_);
+    changed_.wait_for(lock, std::chrono::seconds(10), [&] { return status_.has_value(); });
   }
-  for (int fd : {in_, out_fd_, err_fd_, pidfd_}) {
+  const std::uint64_t one = 1;
+  [[maybe_unused]] const auto n = ::write(stop_fd_, &one, sizeof one);
+  if (reader_.joinable()) reader_.join();
+  reap();
+  for (int fd : {in_, out_fd_, err_fd_, pidfd_, stop_fd_}) {
     if (fd >= 0) ::close(fd);
   }
+}
+
+void child_process::reap() {
+  std::lock_guard lock(mutex_);
+  if (status_ || pid_ <= 0) return;
+  int st = 0;
+  ::waitpid(pid_, &st, 0);
+  status_ = -1;
 }
 
 bool child_process::write_stdin(std::string_view text) {
@@ -95,62 +106,87 @@ void child_process::close_stdin() {
 }
 
 void child_process::send_signal(int signo) {
-  if (!status_) ::kill(pid_, signo);
+  // Through the pidfd: once the child is reaped this is ESRCH, never a
+  // signal to whoever has its pid now.
+  if (pidfd_ >= 0) ::syscall(SYS_pidfd_send_signal, pidfd_, signo, nullptr, 0);
 }
 
-bool child_process::pump(std::chrono::milliseconds timeout) {
-  pollfd fds[3] = {{out_fd_, POLLIN, 0}, {err_fd_, POLLIN, 0}, {pidfd_, POLLIN, 0}};
-  const int n = ::poll(fds, 3, static_cast<int>(timeout.count()));
-  if (n <= 0) return n == 0 ? false : errno == EINTR;
-  char buf[4096];
-  for (int i = 0; i < 2; ++i) {
-    if (fds[i].revents == 0) continue;
-    int& fd = i == 0 ? out_fd_ : err_fd_;
-    const ssize_t got = ::read(fd, buf, sizeof buf);
-    if (got > 0) {
-      (i == 0 ? out_ : err_).append(buf, static_cast<std::size_t>(got));
-    } else {
-      ::close(fd);
-      fd = -1;  // poll() ignores negative descriptors
+void child_process::drain() {
+  bool exited = false;
+  char buf[16 * 1024];
+  while (out_fd_ >= 0 || err_fd_ >= 0 || !exited) {
+    pollfd fds[4] = {{out_fd_, POLLIN, 0},
+                     {err_fd_, POLLIN, 0},
+                     {exited ? -1 : pidfd_, POLLIN, 0},
+                     {stop_fd_, POLLIN, 0}};
+    if (::poll(fds, 4, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (fds[3].revents != 0) break;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].revents == 0) continue;
+      int& fd = i == 0 ? out_fd_ : err_fd_;
+      const ssize_t got = ::read(fd, buf, sizeof buf);
+      if (got < 0 && errno == EINTR) continue;
+      std::lock_guard lock(mutex_);
+      if (got > 0) {
+        (i == 0 ? out_ : err_).append(buf, static_cast<std::size_t>(got));
+      } else {
+        ::close(fd);
+        fd = -1;  // poll() ignores negative descriptors
+        (i == 0 ? out_done_ : err_done_) = true;
+      }
+      changed_.notify_all();
+    }
+    if (fds[2].revents != 0) {
+      int st = 0;
+      std::lock_guard lock(mutex_);
+      if (!status_ && ::waitpid(pid_, &st, WNOHANG) == pid_) {
+        status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+      }
+      exited = status_.has_value();
+      changed_.notify_all();
     }
   }
-  if (fds[2].revents != 0 && !status_) {
-    int st = 0;
-    if (::waitpid(pid_, &st, WNOHANG) == pid_) {
-      status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-      ::close(pidfd_);
-      pidfd_ = -1;
-    }
-  }
-  return true;
 }
 
 std::optional<std::string> child_process::read_line(std::chrono::milliseconds timeout) {
-  const auto deadline = steady_clock::now() + timeout;
-  for (;;) {
-    const auto nl = out_.find('\n', line_start_);
-    if (nl != std::string::npos) {
-      std::string line = out_.substr(line_start_, nl - line_start_);
-      line_start_ = nl + 1;
-      return line;
-    }
-    if (out_fd_ < 0) return std::nullopt;
-    if (!pump(std::chrono::milliseconds(remaining_ms(deadline)))) return std::nullopt;
-  }
+  std::unique_lock lock(mutex_);
+  std::size_t nl = std::string::npos;
+  changed_.wait_for(lock, timeout, [&] {
+    nl = out_.find('\n', line_start_);
+    return nl != std::string::npos || out_done_;
+  });
+  if (nl == std::string::npos) return std::nullopt;
+  std::string line = out_.substr(line_start_, nl - line_start_);
+  line_start_ = nl + 1;
+  return line;
 }
 
 int child_process::wait(std::chrono::milliseconds timeout) {
-  const auto deadline = steady_clock::now() + timeout;
-  while (!status_ || out_fd_ >= 0 || err_fd_ >= 0) {
-    if (!pump(std::chrono::milliseconds(remaining_ms(deadline)))) {
-      ::kill(pid_, SIGKILL);
-      int st = 0;
-      ::waitpid(pid_, &st, 0);
-      status_ = -1;
-      return -1;
-    }
+  std::unique_lock lock(mutex_);
+  if (changed_.wait_for(lock, timeout, [&] { return status_ && out_done_ && err_done_; })) {
+    return *status_;
   }
-  return *status_;
+  if (!status_) {
+    lock.unlock();
+    send_signal(SIGKILL);
+    lock.lock();
+    changed_.wait_for(lock, std::chrono::seconds(10), [&] { return status_.has_value(); });
+  }
+  status_ = -1;
+  return -1;
+}
+
+std::string child_process::out() const {
+  std::lock_guard lock(mutex_);
+  return out_;
+}
+
+std::string child_process::err() const {
+  std::lock_guard lock(mutex_);
+  return err_;
 }
 
 run_result run(std::vector<std::string> argv, std::string input,

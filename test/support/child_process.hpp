@@ -1,14 +1,19 @@
 // Runs a built program as a child process for end-to-end tests: arguments,
 // optional standard input, captured standard output and error, and waits
-// that are bounded (the child is killed when a deadline passes).
+// that are bounded (the child is killed when a deadline passes). A thread of
+// its own reads the child's output as it comes, so a test busy elsewhere
+// never leaves a pipe full and the child blocked on a write to its log.
 #pragma once
 
 #include <sys/types.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace test {
@@ -37,18 +42,24 @@ class child_process {
   // when signal N ended it.
   int wait(std::chrono::milliseconds timeout);
 
-  const std::string& out() const { return out_; }  // everything read so far
-  const std::string& err() const { return err_; }
+  std::string out() const;  // everything read so far
+  std::string err() const;
   pid_t pid() const { return pid_; }
 
  private:
-  bool pump(std::chrono::milliseconds timeout);  // one poll round; false on timeout
+  void drain();  // the reader thread: output, errors and the exit, until all three end
+  void reap();   // waits for the killed child, if it has not been waited for
   pid_t pid_ = -1;
-  int pidfd_ = -1;
+  int pidfd_ = -1, stop_fd_ = -1;
   int in_ = -1, out_fd_ = -1, err_fd_ = -1;
+  // What the reader thread shares with the test's thread, under `mutex_`.
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
   std::string out_, err_;
-  std::size_t line_start_ = 0;
+  bool out_done_ = false, err_done_ = false;
   std::optional<int> status_;
+  std::size_t line_start_ = 0;  // the test's thread's alone
+  std::thread reader_;
 };
 
 struct run_result {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,18 +19,10 @@ namespace test {
 using proto::frame_type;
 
 // The sanitizers' shadow memory and quarantine make a process's resident
-// memory say nothing about what the program itself holds.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool memory_is_measurable = false;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-constexpr bool memory_is_measurable = false;
-#else
-constexpr bool memory_is_measurable = true;
-#endif
-#else
-constexpr bool memory_is_measurable = true;
-#endif
+// memory say nothing about what the program itself holds: so under a
+// sanitizer build of the server (ASIO_SERVER_SANITIZED in the environment,
+// test/CMakeLists.txt) memory bounds are not checked.
+inline const bool memory_is_measurable = std::getenv("ASIO_SERVER_SANITIZED") == nullptr;
 
 // The bound on the server's resident memory during every attack below. An
 // idle server uses about 10 MiB; a session queues at most the replies to
@@ -42,7 +35,10 @@ inline void check_still_serving(server_process& srv, long bound_kib = rss_bound_
   BOOST_TEST_MESSAGE("server RSS: " << rss << " KiB");
   BOOST_TEST(rss > 0);
   if (memory_is_measurable) BOOST_TEST(rss < bound_kib);
-  blocking_peer fresh(static_cast<std::uint16_t>(srv.port()));
+  // Bounded, but not tight: under a sanitizer a server that has just been
+  // flooded may take a while to come round to a new connection.
+  blocking_peer fresh(static_cast<std::uint16_t>(srv.port()), "127.0.0.1",
+                      std::chrono::seconds(60));
   fresh.send_frame(frame_type::hello, 1, "Hello (client)");
   const auto f = fresh.read_frame();
   BOOST_REQUIRE(f.has_value());

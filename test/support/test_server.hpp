@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <thread>
 
-#include "server.hpp"
+#include "core/server.hpp"
 
 namespace test {
 

@@ -1,0 +1,239 @@
+#include "http/http_session.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "asio_support.hpp"
+#include "core/worker.hpp"
+#include "http/http_stream.hpp"
+#include "http/metrics_report.hpp"
+#include "http/web_assets.hpp"
+#include "http/websocket_session.hpp"
+#include "session/session_log.hpp"
+
+namespace server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+namespace {
+
+constexpr std::size_t header_limit = 8 * 1024;
+constexpr std::size_t body_limit = 64 * 1024;
+
+using request = http_request;
+using response = http::response<http::string_body>;
+
+// The page's files come from this server only, and nothing in them runs
+// from a message: what a peer sent is shown as text (app.js).
+constexpr std::string_view page_policy =
+    "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; "
+    "script-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
+
+response make(const request& req, http::status status, std::string_view type, std::string body) {
+  response res{status, req.version()};
+  res.set(http::field::server, "asio_server");
+  res.set(http::field::content_type, type);
+  res.set(http::field::cache_control, "no-store");
+  res.set("X-Content-Type-Options", "nosniff");
+  res.keep_alive(req.keep_alive());
+  res.body() = std::move(body);
+  res.prepare_payload();
+  if (req.method() == http::verb::head) res.body().clear();  // the length stays
+  return res;
+}
+
+class http_session final : public http_connection {
+ public:
+  http_session(tcp_stream socket, worker& owner)
+      : stream_(std::move(socket)), owner_(owner), settings_(owner.settings()) {
+    owner_.attach(*this);
+    owner_.metrics().open(metrics::link::http);
+  }
+  ~http_session() {
+    owner_.metrics().close(metrics::link::http);
+    owner_.http_closed();
+  }
+
+  void close() noexcept override {
+    beast::error_code ignored;
+    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    stream_.socket().close(ignored);
+  }
+
+  void go_away() override {
+    if (websocket_) websocket_->go_away();
+  }
+  bool saying_goodbye() const noexcept override {
+    return websocket_ && websocket_->saying_goodbye();
+  }
+
+  asio::awaitable<void> run() {
+    beast::flat_buffer buffer;
+    const server_config& config = settings_->config;  // kept alive by settings_ across reloads
+    for (bool first = true;; first = false) {
+      http::request_parser<http::string_body> parser;
+      parser.header_limit(header_limit);
+      parser.body_limit(body_limit);
+      stream_.expires_after(first ? config.handshake_timeout : config.idle_timeout);
+      auto [ec, n] = co_await http::async_read(stream_, buffer, parser, net::use_tuple);
+      if (ec) {
+        if (const auto status = status_for(ec)) {
+          // The request cannot be read to its end: say why, then close.
+          request req;
+          req.version(11);
+          req.keep_alive(false);
+          co_await send(make(req, *status, "text/plain", std::string(ec.message()) + "\n"));
+        }
+        break;
+      }
+      request& req = parser.get();
+      if (is_websocket_path(req)) {
+        if (beast::websocket::is_upgrade(req) && same_origin(req) && accepting()) {
+          websocket_ = make_websocket_session(stream_, owner_, settings_);
+          co_await websocket_->run(std::move(req));
+          co_return;  // the WebSocket closed the connection
+        }
+        if (beast::websocket::is_upgrade(req) && !same_origin(req)) {
+          owner_.metrics().refuse(metrics::refusal::websocket_origin);
+        }
+      }
+      response res = respond(req);
+      const bool keep_alive = res.keep_alive();
+      if (!co_await send(std::move(res)) || !keep_alive) break;
+    }
+    beast::error_code ignored;
+    stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  }
+
+ private:
+  // A status to send for a request that could not be read, or none when the
+  // connection is simply gone (closed, reset, timed out).
+  static std::optional<http::status> status_for(const beast::error_code& ec) {
+    if (ec == http::error::header_limit) return http::status::request_header_fields_too_large;
+    if (ec == http::error::body_limit) return http::status::payload_too_large;
+    if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
+        ec != http::error::end_of_stream && ec != http::error::partial_message) {
+      return http::status::bad_request;
+    }
+    return std::nullopt;
+  }
+
+  static std::string_view path_of(const request& req) {
+    const std::string_view target(req.target().data(), req.target().size());
+    return target.substr(0, target.find('?'));
+  }
+  static bool is_websocket_path(const request& req) { return path_of(req) == "/ws"; }
+
+  // A browser says which page opened a WebSocket (Origin); only this
+  // server's own page may (no other site's script can talk to it in its
+  // visitor's name), served as http or, behind a TLS proxy, https. A client
+  // that is no browser sends no Origin.
+  static bool same_origin(const request& req) {
+    const auto origin = req.find(http::field::origin);
+    if (origin == req.end()) return true;
+    const auto host = req.find(http::field::host);
+    if (host == req.end()) return false;
+    const std::string_view o(origin->value().data(), origin->value().size());
+    const std::string_view h(host->value().data(), host->value().size());
+    for (std::string_view scheme : {"http://", "https://"}) {
+      if (o.size() == scheme.size() + h.size() && o.starts_with(scheme) && o.ends_with(h)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  bool accepting() const noexcept {
+    return owner_.shared().accepting.load(std::memory_order_relaxed);
+  }
+
+  response respond(const request& req) {
+    const std::string_view path = path_of(req);
+    if (path == "/ws") {
+      if (beast::websocket::is_upgrade(req) && !accepting()) {
+        // Draining: no new WebSocket, which would only be told to go away.
+        return make(req, http::status::service_unavailable, "text/plain", "draining\n");
+      }
+      if (beast::websocket::is_upgrade(req)) {
+        return make(req, http::status::forbidden, "text/plain",
+                    "forbidden: a WebSocket from another origin than this server's page\n");
+      }
+      response res = make(req, http::status::upgrade_required, "text/plain",
+                          "/ws speaks the protocol over a WebSocket: send an upgrade request\n");
+      res.set(http::field::upgrade, "websocket");
+      res.set(http::field::connection, "Upgrade");
+      return res;
+    }
+    const web_asset* asset = find_web_asset(path);
+    const bool known =
+        asset || path == "/healthz" || path == "/readyz" || path == "/metrics" || path == "/stats";
+    if (!known) return make(req, http::status::not_found, "text/plain", "not found\n");
+    if (req.method() != http::verb::get && req.method() != http::verb::head) {
+      response res =
+          make(req, http::status::method_not_allowed, "text/plain", "method not allowed\n");
+      res.set(http::field::allow, "GET, HEAD");
+      return res;
+    }
+    if (path == "/healthz") return make(req, http::status::ok, "text/plain", "ok\n");
+    if (path == "/readyz") {
+      return owner_.shared().accepting.load(std::memory_order_relaxed)
+                 ? make(req, http::status::ok, "text/plain", "ready\n")
+                 : make(req, http::status::service_unavailable, "text/plain", "draining\n");
+    }
+    if (path == "/metrics" || path == "/stats") {
+      const auto totals = metrics::sum(owner_.shared().worker_metrics);
+      const metrics::report_context context{
+          !owner_.shared().accepting.load(std::memory_order_relaxed),
+          steady_clock::now() - owner_.shared().started};
+      if (path == "/stats") {
+        return make(req, http::status::ok, "application/json",
+                    metrics::stats_json(totals, context));
+      }
+      return make(req, http::status::ok, "text/plain; version=0.0.4; charset=utf-8",
+                  metrics::prometheus_text(totals, context));
+    }
+    response res = make(req, http::status::ok, asset->content_type, std::string(asset->body));
+    res.set("Content-Security-Policy", page_policy);
+    return res;
+  }
+
+  asio::awaitable<bool> send(response res) {
+    stream_.expires_after(settings_->config.write_timeout);
+    auto [ec, n] = co_await http::async_write(stream_, res, net::use_tuple);
+    co_return !ec;
+  }
+
+  http_stream stream_;
+  worker& owner_;
+  // The settings this connection started with: a reload replaces the
+  // worker's, and these stay alive as long as the connection does.
+  std::shared_ptr<const session_settings> settings_;
+  // After an upgrade at /ws: the WebSocket over stream_.
+  std::unique_ptr<websocket_session> websocket_;
+};
+
+}  // namespace
+
+void start_http_session(tcp_stream socket, worker& owner) {
+  owner.http_opened();
+  asio::post(owner.context(), [socket = std::move(socket), &owner]() mutable {
+    if (owner.http_stopped()) {
+      owner.http_closed();
+      return;  // the process is exiting: the socket closes here
+    }
+    auto s = std::make_unique<http_session>(std::move(socket), owner);
+    auto& serving = *s;
+    asio::co_spawn(owner.context(), serving.run(),
+                   [s = std::move(s)](std::exception_ptr e) { log_session_failure(e); });
+  });
+}
+
+}  // namespace server

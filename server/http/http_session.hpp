@@ -1,0 +1,48 @@
+// The HTTP listener's connections (--http): HTTP/1.1 with keep-alive on
+// Boost.Beast, one coroutine per connection on its worker, like a protocol
+// session. It answers:
+//   GET /, /app.js, ...  the page (server/http/web/, compiled in: web_assets.hpp)
+//   GET /ws        the protocol over a WebSocket (websocket_session.hpp);
+//                  an upgrade from another origin than the page's is 403,
+//                  a request that is no upgrade 426
+//   GET /metrics   Prometheus text exposition (metrics_report.hpp)
+//   GET /stats     the same figures as JSON, for the page's live panel
+//   GET /healthz   200 while the process runs
+//   GET /readyz    200 while the server accepts work, 503 from the moment a
+//                  drain starts (a load balancer stops sending new work
+//                  before connections get GOAWAY)
+// anything else 404, a method other than GET or HEAD 405 with Allow. The
+// parser's limits: headers 8 KiB, bodies 64 KiB (431 and 413); a request
+// must be complete within --handshake-timeout (the first) or
+// --idle-timeout (the next ones on a kept-alive connection). HTTP
+// connections do not hold a drain: they are answered until the process
+// exits, when they are closed; a WebSocket says goodbye (1001) when the
+// drain starts.
+#pragma once
+
+#include <boost/intrusive/list_hook.hpp>
+
+#include "core/streams.hpp"
+
+namespace server {
+
+class worker;
+
+// What a worker needs of an HTTP connection: to close it at exit.
+class http_connection : public boost::intrusive::list_base_hook<
+                            boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
+ public:
+  virtual void close() noexcept = 0;
+  // A drain began: a WebSocket says goodbye (1001); plain HTTP goes on.
+  virtual void go_away() {}
+  // A WebSocket whose goodbye is under way.
+  virtual bool saying_goodbye() const noexcept { return false; }
+
+ protected:
+  ~http_connection() = default;
+};
+
+// Serves `socket` on `owner`'s thread (posted there).
+void start_http_session(tcp_stream socket, worker& owner);
+
+}  // namespace server

@@ -1,0 +1,64 @@
+#include "service/pid_file.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "failure.hpp"
+
+namespace server {
+
+namespace {
+
+[[noreturn]] void cannot_write(const std::string& path) {
+  throw cli::unavailable("cannot write --pid-file " + path + ": " + std::strerror(errno));
+}
+
+}  // namespace
+
+pid_file::pid_file(std::string path) : path_(std::move(path)) {
+  for (;;) {
+    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) cannot_write(path_);
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      const bool held = errno == EWOULDBLOCK;
+      char text[32] = {};
+      const ssize_t n = ::pread(fd_, text, sizeof text - 1, 0);
+      ::close(fd_);
+      fd_ = -1;
+      if (!held) cannot_write(path_);
+      const std::string holder = n > 0 ? std::string(text, std::strcspn(text, "\n")) : "?";
+      throw cli::unavailable("another server (pid " + holder + ") holds --pid-file " + path_);
+    }
+    // Locked; but if the server that held it removed the file in between,
+    // this lock is on a file nobody else can see: start again.
+    struct stat held {
+    }, named{};
+    if (::fstat(fd_, &held) == 0 && ::stat(path_.c_str(), &named) == 0 &&
+        held.st_ino == named.st_ino && held.st_dev == named.st_dev) {
+      break;
+    }
+    ::close(fd_);
+  }
+  const std::string text = std::to_string(::getpid()) + "\n";
+  if (::pwrite(fd_, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size()) ||
+      ::ftruncate(fd_, static_cast<off_t>(text.size())) != 0) {
+    const int e = errno;
+    ::close(fd_);
+    errno = e;
+    cannot_write(path_);
+  }
+}
+
+pid_file::~pid_file() {
+  if (fd_ < 0) return;
+  ::unlink(path_.c_str());  // while still locked: no other server has it yet
+  ::close(fd_);
+}
+
+}  // namespace server

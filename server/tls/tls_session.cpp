@@ -1,0 +1,18 @@
+// The session coroutine instantiated for TLS, in a file of its own so that
+// only this file compiles the session with OpenSSL's headers.
+#include "tls/tls_session.hpp"
+
+#include "session/session.ipp"
+#include "tls/tls_stream.hpp"
+
+namespace server {
+
+void start_tls_session(tcp_stream socket, boost::asio::ssl::context& context, worker& owner,
+                       bool proxied) {
+  start_session(tls_stream(std::move(socket), context), owner, proxied);
+}
+
+template class session<tls_stream>;
+template void start_session<tls_stream>(tls_stream, worker&, bool);
+
+}  // namespace server
