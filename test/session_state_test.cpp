@@ -1,5 +1,6 @@
 // The session's phases and deadlines, driven by a clock of the test's own.
 #include "session/session_state.hpp"
+#include "session/goodbye.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -149,6 +150,40 @@ BOOST_AUTO_TEST_CASE(deadlines_saturate_instead_of_overflowing) {
   BOOST_TEST(!s.expired(t0 + 100000h));
   BOOST_TEST((server::saturating_add(steady_clock::time_point::max() - 1s, 5s) ==
               steady_clock::time_point::max()));
+}
+
+BOOST_AUTO_TEST_CASE(the_control_state_says_what_is_awaited_and_why_it_ends) {
+  const auto t = timeouts();
+  session_state s(t, t0);
+  BOOST_TEST((s.doing() == server::activity::working));
+  BOOST_TEST(!s.ending().has_value());
+  s.awaiting(server::activity::reading);
+  BOOST_TEST((s.doing() == server::activity::reading));
+  s.end(end_reason::handshake_timeout);
+  s.end(end_reason::handshake_failed);  // a truer reason replaces it
+  BOOST_TEST((s.ending() == end_reason::handshake_failed));
+  s.end(std::nullopt);  // a drain lets a begun TLS handshake finish
+  BOOST_TEST(!s.ending().has_value());
+}
+
+BOOST_AUTO_TEST_CASE(the_last_words_follow_from_why_the_connection_ends) {
+  using server::last_words;
+  using server::last_words_for;
+  // Every request read is answered: GOAWAY says which was the last.
+  for (auto why : {end_reason::shutdown, end_reason::idle_timeout, end_reason::frame_timeout}) {
+    BOOST_TEST((last_words_for(why) == last_words::go_away));
+  }
+  BOOST_TEST((last_words_for(end_reason::over_budget) == last_words::refuse));
+  // Closed gracefully (half-close and linger) with nothing more to say.
+  BOOST_TEST((last_words_for(end_reason::bad_frame) == last_words::nothing));
+  BOOST_TEST((last_words_for(end_reason::handshake_timeout) == last_words::nothing));
+  // The peer is gone or will not be waited for: closed at once.
+  for (auto why :
+       {end_reason::peer_closed, end_reason::peer_closed_mid_frame, end_reason::connection_lost,
+        end_reason::handshake_failed, end_reason::write_timeout, end_reason::over_budget_unread,
+        end_reason::closed_by_server, end_reason::internal_error}) {
+    BOOST_TEST((last_words_for(why) == last_words::none));
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,8 +1,10 @@
 #include "core/socket_setup.hpp"
 
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -68,6 +70,16 @@ bool kernel_migrates_queue() {
   std::ifstream f("/proc/sys/net/ipv4/tcp_migrate_req");
   int on = 0;
   return f >> on && on == 1;
+}
+
+std::size_t unread_bytes(int fd) noexcept {
+  int n = 0;
+  return ::ioctl(fd, FIONREAD, &n) == 0 && n > 0 ? static_cast<std::size_t>(n) : 0;
+}
+
+std::size_t unacknowledged_bytes(int fd) noexcept {
+  int n = 0;
+  return ::ioctl(fd, SIOCOUTQ, &n) == 0 && n > 0 ? static_cast<std::size_t>(n) : 0;
 }
 
 }  // namespace server

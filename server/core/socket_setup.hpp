@@ -31,4 +31,10 @@ bool out_of_descriptors(const boost::system::error_code& ec);
 // accept queue to another listener of the group.
 bool kernel_migrates_queue();
 
+// What the kernel holds for a connected socket: bytes received and not read
+// yet (FIONREAD), and bytes written that the peer has not acknowledged
+// (SIOCOUTQ). 0 when it cannot say.
+std::size_t unread_bytes(int fd) noexcept;
+std::size_t unacknowledged_bytes(int fd) noexcept;
+
 }  // namespace server

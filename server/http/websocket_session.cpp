@@ -122,7 +122,7 @@ class websocket_connection final : public websocket_session {
       const bool whole = r.consumed == input.size() && r.next_frame_size == 0;
       give_back_message();
       // To the replies' write, not its end: a slow reader is not a slow
-      // request (as for TLS, session.ipp).
+      // request (as for TLS, session_loop.hpp).
       if (r.answered != 0) {
         owner_.metrics().latency.observe(std::chrono::steady_clock::now() - read_at, r.answered);
       }

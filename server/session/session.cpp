@@ -1,6 +1,8 @@
 // The session coroutine instantiated for the plain streams: TCP and Unix
-// domain sockets (the coroutine itself is in session.ipp).
-#include "session/session.ipp"
+// domain sockets (the coroutine itself is in session_loop.hpp).
+#include "session/session_loop.hpp"
+#include "session/session_watch.hpp"
+#include "session/start_session.hpp"
 
 namespace server {
 

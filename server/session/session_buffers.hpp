@@ -12,12 +12,17 @@
 #pragma once
 
 #include <algorithm>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/bind_allocator.hpp>
+#include <boost/asio/buffer.hpp>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 
+#include "asio_support.hpp"
 #include "core/memory_budget.hpp"
+#include "core/streams.hpp"
 #include "frame_buffer.hpp"
 #include "session/session_state.hpp"
 
@@ -72,8 +77,16 @@ class session_buffers {
   }
   steady_clock::time_point cool_down_at() const noexcept { return last_read_ + cool_down_after; }
 
-  // Where a busy read goes; `expected_total` is the size of the frame `in`
-  // holds the start of (0 for none).
+  // The wait for the next bytes from `stream`, as one operation completing
+  // with (error, bytes). Busy (and a completion stream, TLS, always): a read
+  // into `in`, within what the budget allows now, landed by busy_read().
+  // Quiet: a wait until readable, with no buffer, completing with 0 bytes;
+  // the session then reads what came into its worker's scratch.
+  // `expected_total` is the size of the frame `in` holds the start of.
+  template <typename Stream>
+  auto read(Stream& stream, std::size_t expected_total);
+
+  // Where a busy read goes.
   std::span<std::byte> busy_space(std::size_t expected_total);
   // A busy read of `n` bytes landed in `in`.
   void busy_read(std::size_t n);
@@ -101,5 +114,28 @@ class session_buffers {
   bool always_busy_;
   bool busy_;
 };
+
+template <typename Stream>
+auto session_buffers::read(Stream& stream, std::size_t expected_total) {
+  namespace asio = boost::asio;
+  using boost::system::error_code;
+  return asio::async_initiate<decltype(net::tuple_op), void(error_code, std::size_t)>(
+      [this, &stream, expected_total](auto handler) {
+        if constexpr (stream_traits<Stream>::readiness_io) {
+          if (!busy_) {
+            // The one operation an idle connection keeps: memory of its size.
+            stream.async_wait(Stream::wait_read,
+                              asio::bind_allocator(
+                                  net::exact_allocator<void>(),
+                                  [h = std::move(handler)](error_code ec) mutable { h(ec, 0); }));
+            return;
+          }
+        }
+        const auto space = busy_space(expected_total);
+        const std::size_t n = std::min(space.size(), read_allowance());
+        stream.async_read_some(asio::buffer(space.data(), n), std::move(handler));
+      },
+      net::tuple_op);
+}
 
 }  // namespace server

@@ -1,6 +1,6 @@
 // What a session says in the log: the lecture's lines for each greeting and
 // message, warnings a peer causes (limited, see log_limiter), and one line
-// for how each connection ended. Kept apart from session.ipp so that the
+// for how each connection ended. Kept apart from session_loop.hpp so that the
 // coroutine reads as the protocol.
 #pragma once
 

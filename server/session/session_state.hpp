@@ -17,10 +17,16 @@
 // Whether a deadline has passed is asked of the clock when the session acts
 // on it (expired(now)), never remembered in a flag: a deadline cannot go on
 // "having fired" after the connection moved on.
+//
+// Beside the phase, the two other things that make up the connection's
+// control state: what the coroutine is awaiting right now (the only thing
+// the watchdog, a drain or a close may interrupt), and, once the
+// conversation is over, why (which decides the goodbye).
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 namespace server {
@@ -48,6 +54,10 @@ enum class end_reason : std::uint8_t {
 };
 
 std::string_view describe(phase p) noexcept;
+
+// What the session coroutine is awaiting: `working` between two awaits
+// (nothing to interrupt), otherwise the kind of wait it is in.
+enum class activity : std::uint8_t { working, reading, writing, waiting_for_memory };
 
 struct session_timeouts {
   std::chrono::milliseconds handshake{std::chrono::seconds(10)};
@@ -99,6 +109,15 @@ class session_state {
   // Goodbye said and the sending side closed: wait for the peer's close.
   void closing(steady_clock::time_point now) noexcept;
 
+  // What the coroutine awaits (set before each wait, back to working after).
+  activity doing() const noexcept { return doing_; }
+  void awaiting(activity a) noexcept { doing_ = a; }
+  // Why the conversation is over, once it is (a later, truer reason may
+  // replace an earlier one: a timeout found to be a failed handshake).
+  const std::optional<end_reason>& ending() const noexcept { return ending_; }
+  void end(end_reason why) noexcept { ending_ = why; }
+  void end(std::optional<end_reason> why) noexcept { ending_ = why; }
+
  private:
   // Reading, or mid_frame when the start of a frame is kept.
   void wait_for_requests(bool partial) noexcept;
@@ -108,6 +127,8 @@ class session_state {
   steady_clock::time_point last_answer_;
   steady_clock::time_point frame_began_;
   phase phase_ = phase::greeting;
+  activity doing_ = activity::working;
+  std::optional<end_reason> ending_;
 };
 
 }  // namespace server

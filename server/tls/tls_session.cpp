@@ -2,7 +2,9 @@
 // only this file compiles the session with OpenSSL's headers.
 #include "tls/tls_session.hpp"
 
-#include "session/session.ipp"
+#include "session/session_loop.hpp"
+#include "session/session_watch.hpp"
+#include "session/start_session.hpp"
 #include "tls/tls_stream.hpp"
 
 namespace server {

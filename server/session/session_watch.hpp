@@ -1,31 +1,43 @@
-// The session's side of the watchdog (core/watchdog.hpp): how a session is
-// drained, closed, and looked at when its deadline may have passed. Included
-// by session.ipp, whose coroutine decides what an interruption means.
+// The session's side of the watchdog (core/watchdog.hpp) and the worker:
+// how a session is drained, closed, and looked at when a deadline may have
+// passed. These only interrupt the wait the coroutine is in; the coroutine
+// (session_loop.hpp) then decides from its state and the clock what that
+// means.
+#pragma once
+
+#include <algorithm>
+
+#include "core/socket_setup.hpp"
+#include "session/session.hpp"
+
+namespace server {
 
 template <typename Stream>
 void session<Stream>::go_away() {
   // Only a wait for requests is interrupted: a write in progress finishes
   // first, and the loop sees the drain before it reads again.
-  if ((waiting_ == waiting::to_read && state_.current() != phase::closing) ||
-      waiting_ == waiting::for_memory) {
+  const activity doing = state_.doing();
+  if ((doing == activity::reading && state_.current() != phase::closing) ||
+      doing == activity::waiting_for_memory) {
     interrupt();
   }
 }
 
 template <typename Stream>
 void session<Stream>::force_close() {
-  error_code ignored;
+  boost::system::error_code ignored;
   stream_.close(ignored);
 }
 
 template <typename Stream>
 steady_clock::time_point session<Stream>::watch(steady_clock::time_point now, bool tight) {
-  if (waiting_ == waiting::nothing) return state_.deadline();  // it will look itself
-  if (waiting_ == waiting::for_memory) {
+  const activity doing = state_.doing();
+  if (doing == activity::working) return state_.deadline();  // it will look itself
+  if (doing == activity::waiting_for_memory) {
     if (!tight || state_.expired(now)) interrupt();
     return std::min(state_.deadline(), now + watchdog::memory_look);
   }
-  if (waiting_ == waiting::to_write) {
+  if (doing == activity::writing) {
     const bool stalled = tight && buffers_.out.size() >= session_buffers::small_holding &&
                          state_.stalled_for(now, settings_->timeouts.budget_grace);
     // Our write waits for room in the kernel's buffer, which a large buffer
@@ -39,7 +51,7 @@ steady_clock::time_point session<Stream>::watch(steady_clock::time_point now, bo
       return steady_clock::time_point::max();
     }
   }
-  const bool reading = waiting_ == waiting::to_read;
+  const bool reading = doing == activity::reading;
   const bool holds_too_much = tight && buffers_.in.size() >= session_buffers::small_holding;
   if (state_.expired(now) ||
       (reading && (buffers_.should_cool_down(now, tight) || holds_too_much))) {
@@ -52,7 +64,7 @@ steady_clock::time_point session<Stream>::watch(steady_clock::time_point now, bo
 
 template <typename Stream>
 void session<Stream>::interrupt() noexcept {
-  error_code ignored;
+  boost::system::error_code ignored;
   stream_.cancel(ignored);
 }
 
@@ -64,16 +76,11 @@ std::size_t session<Stream>::pending_frame_size() const noexcept {
 
 template <typename Stream>
 bool session<Stream>::took_some(steady_clock::time_point now) noexcept {
-  const std::uint32_t unsent = unsent_in_kernel();
-  if (unsent >= unsent_) return false;
-  unsent_ = unsent;
+  const auto unacked = static_cast<std::uint32_t>(unacknowledged_bytes(fd()));
+  if (unacked >= unacked_) return false;
+  unacked_ = unacked;
   state_.wrote(now);
   return true;
 }
 
-template <typename Stream>
-std::uint32_t session<Stream>::unsent_in_kernel() noexcept {
-  int unsent = 0;
-  if (::ioctl(lowest(stream_).native_handle(), SIOCOUTQ, &unsent) != 0 || unsent < 0) return 0;
-  return static_cast<std::uint32_t>(unsent);
-}
+}  // namespace server
