@@ -35,7 +35,15 @@ using unix_stream = boost::asio::basic_stream_socket<boost::asio::local::stream_
 template <typename Stream>
 struct stream_traits {
   static constexpr bool readiness_io = true;  // see above
-  static constexpr bool tls = false;
+  // The stream begins with a handshake of its own (TLS, a WebSocket's
+  // upgrade), and ends with a goodbye of its own (close_notify, a close
+  // frame); `name` says whose in the log.
+  static constexpr bool handshake = false;
+  static constexpr const char* name = "";
+  // The peer's bytes come in messages, each of which must hold whole frames
+  // (a WebSocket): the engine is fed a message once it is complete.
+  static constexpr bool messages = false;
+  static constexpr metrics::link link = metrics::link::tcp;
   // A read error that is the peer's ordinary end of the stream.
   static bool clean_end(const boost::system::error_code& ec) noexcept {
     return ec == boost::asio::error::eof;
@@ -79,12 +87,10 @@ inline unix_stream& lowest(unix_stream& s) noexcept { return s; }
 // The transport a session is counted under in the metrics.
 template <typename Stream>
 constexpr metrics::link link_of() noexcept {
-  if constexpr (stream_traits<Stream>::tls) {
-    return metrics::link::tls;
-  } else if constexpr (std::is_same_v<Stream, unix_stream>) {
+  if constexpr (std::is_same_v<Stream, unix_stream>) {
     return metrics::link::unix_socket;
   } else {
-    return metrics::link::tcp;
+    return stream_traits<Stream>::link;
   }
 }
 

@@ -36,10 +36,7 @@ worker::worker(unsigned index, shared_state& shared,
   reply_scratch_.reserve(read_scratch_size);
 }
 
-worker::~worker() {
-  join();
-  http_linger_.reset();
-}
+worker::~worker() { join(); }
 
 void worker::start_thread() {
   thread_ = std::thread([this] { run(); });
@@ -80,37 +77,16 @@ void worker::begin_drain() {
   if (sessions_.empty()) watchdog_.stop();
   // go_away() never unlinks synchronously, so iterating is safe.
   for (auto& s : sessions_) s.go_away();
-  for (auto& c : http_connections_) c.go_away();
 }
 
 void worker::close_http_connections() noexcept {
   http_stopped_ = true;
   keep_running_.reset();
   // close() cancels; each coroutine unlinks itself when it ends, later.
-  bool lingering = false;
-  for (auto& c : http_connections_) {
-    if (c.saying_goodbye()) {
-      lingering = true;
-    } else {
-      c.close();
-    }
-  }
-  if (!lingering) return;
-  http_linger_.emplace(context_, settings_->config.linger_timeout);
-  http_linger_->async_wait([this](boost::system::error_code) {
-    for (auto& c : http_connections_) c.close();
-  });
+  for (auto& c : http_connections_) c.close();
 }
 
-void worker::http_closed() noexcept {
-  shared_.http_live.fetch_sub(1, std::memory_order_relaxed);
-  if (!http_linger_) return;
-  // The last goodbye is over: the process need not wait any longer.
-  for (const auto& c : http_connections_) {
-    if (c.saying_goodbye()) return;
-  }
-  http_linger_->cancel();
-}
+void worker::http_closed() noexcept { shared_.http_live.fetch_sub(1, std::memory_order_relaxed); }
 
 std::size_t worker::force_close_all() {
   std::size_t n = 0;

@@ -17,7 +17,6 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/intrusive/list.hpp>
 #include <chrono>
 #include <cstddef>
@@ -142,9 +141,8 @@ class worker {
   void http_opened() noexcept { shared_.http_live.fetch_add(1, std::memory_order_relaxed); }
   void http_closed() noexcept;
   void attach(http_connection& c) { http_connections_.push_back(c); }
-  // The process is exiting: close them, and any that arrive after. A
-  // WebSocket saying its goodbye (GOAWAY, close 1001) is given until
-  // --linger-timeout to finish it.
+  // The process is exiting: close them, and any that arrive after.
+  // (A WebSocket is a session: it said its goodbye during the drain.)
   void close_http_connections() noexcept;
   bool http_stopped() const noexcept { return http_stopped_; }
 
@@ -188,10 +186,6 @@ class worker {
   bool http_stopped_ = false;
   log_limiter warnings_;
   bool draining_ = false;
-  // See close_http_connections(). Declared before the io_context, since the
-  // HTTP sessions that its destruction destroys look at it (http_closed());
-  // the timer itself is reset in ~worker(), before the io_context goes.
-  std::optional<boost::asio::steady_timer> http_linger_;
   boost::asio::io_context context_{1};  // concurrency hint: one thread runs it
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> keep_running_;
   class watchdog watchdog_;

@@ -14,7 +14,7 @@
 #include "http/http_stream.hpp"
 #include "http/metrics_report.hpp"
 #include "http/web_assets.hpp"
-#include "http/websocket_session.hpp"
+#include "http/websocket_stream.hpp"
 #include "session/session_log.hpp"
 
 namespace server {
@@ -68,13 +68,6 @@ class http_session final : public http_connection {
     stream_.socket().close(ignored);
   }
 
-  void go_away() override {
-    if (websocket_) websocket_->go_away();
-  }
-  bool saying_goodbye() const noexcept override {
-    return websocket_ && websocket_->saying_goodbye();
-  }
-
   asio::awaitable<void> run() {
     beast::flat_buffer buffer;
     const server_config& config = settings_->config;  // kept alive by settings_ across reloads
@@ -96,10 +89,12 @@ class http_session final : public http_connection {
       }
       request& req = parser.get();
       if (is_websocket_path(req)) {
-        if (beast::websocket::is_upgrade(req) && same_origin(req) && accepting()) {
-          websocket_ = make_websocket_session(stream_, owner_, settings_);
-          co_await websocket_->run(std::move(req));
-          co_return;  // the WebSocket closed the connection
+        if (beast::websocket::is_upgrade(req) && same_origin(req) && accepting() && has_room()) {
+          // From here on a session like any other serves the connection
+          // (websocket_stream.hpp), counted with the protocol's connections.
+          stream_.expires_never();
+          start_websocket_session(std::move(stream_.socket()), std::move(req), owner_);
+          co_return;
         }
         if (beast::websocket::is_upgrade(req) && !same_origin(req)) {
           owner_.metrics().refuse(metrics::refusal::websocket_origin);
@@ -154,6 +149,11 @@ class http_session final : public http_connection {
   bool accepting() const noexcept {
     return owner_.shared().accepting.load(std::memory_order_relaxed);
   }
+  // A WebSocket is one of the protocol's connections: held to
+  // --max-connections with them.
+  bool has_room() const noexcept {
+    return owner_.shared().tracker.live() < settings_->config.max_connections;
+  }
 
   response respond(const request& req) {
     const std::string_view path = path_of(req);
@@ -161,6 +161,12 @@ class http_session final : public http_connection {
       if (beast::websocket::is_upgrade(req) && !accepting()) {
         // Draining: no new WebSocket, which would only be told to go away.
         return make(req, http::status::service_unavailable, "text/plain", "draining\n");
+      }
+      if (beast::websocket::is_upgrade(req) && same_origin(req)) {
+        owner_.metrics().refuse(metrics::refusal::max_connections);
+        return make(req, http::status::service_unavailable, "text/plain",
+                    "server busy: " + std::to_string(settings_->config.max_connections) +
+                        " connections already; try again later\n");
       }
       if (beast::websocket::is_upgrade(req)) {
         return make(req, http::status::forbidden, "text/plain",
@@ -216,8 +222,6 @@ class http_session final : public http_connection {
   // The settings this connection started with: a reload replaces the
   // worker's, and these stay alive as long as the connection does.
   std::shared_ptr<const session_settings> settings_;
-  // After an upgrade at /ws: the WebSocket over stream_.
-  std::unique_ptr<websocket_session> websocket_;
 };
 
 }  // namespace

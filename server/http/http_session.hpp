@@ -2,9 +2,10 @@
 // Boost.Beast, one coroutine per connection on its worker, like a protocol
 // session. It answers:
 //   GET /, /app.js, ...  the page (server/http/web/, compiled in: web_assets.hpp)
-//   GET /ws        the protocol over a WebSocket (websocket_session.hpp);
+//   GET /ws        the protocol over a WebSocket, served from the upgrade
+//                  on by a session like any other (websocket_stream.hpp);
 //                  an upgrade from another origin than the page's is 403,
-//                  a request that is no upgrade 426
+//                  one over --max-connections 503, one that is no upgrade 426
 //   GET /metrics   Prometheus text exposition (metrics_report.hpp)
 //   GET /stats     the same figures as JSON, for the page's live panel
 //   GET /healthz   200 while the process runs
@@ -16,8 +17,8 @@
 // must be complete within --handshake-timeout (the first) or
 // --idle-timeout (the next ones on a kept-alive connection). HTTP
 // connections do not hold a drain: they are answered until the process
-// exits, when they are closed; a WebSocket says goodbye (1001) when the
-// drain starts.
+// exits, when they are closed. A WebSocket, being a session, does: it says
+// GOAWAY and closes with 1001 when the drain starts.
 #pragma once
 
 #include <boost/intrusive/list_hook.hpp>
@@ -33,10 +34,6 @@ class http_connection : public boost::intrusive::list_base_hook<
                             boost::intrusive::link_mode<boost::intrusive::auto_unlink>> {
  public:
   virtual void close() noexcept = 0;
-  // A drain began: a WebSocket says goodbye (1001); plain HTTP goes on.
-  virtual void go_away() {}
-  // A WebSocket whose goodbye is under way.
-  virtual bool saying_goodbye() const noexcept { return false; }
 
  protected:
   ~http_connection() = default;

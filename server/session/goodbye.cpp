@@ -12,6 +12,7 @@ last_words last_words_for(end_reason why) noexcept {
       return last_words::refuse;
     case end_reason::handshake_timeout:
     case end_reason::bad_frame:
+    case end_reason::incomplete_message:
       return last_words::nothing;
     case end_reason::peer_closed:
     case end_reason::peer_closed_mid_frame:

@@ -60,6 +60,10 @@ void log_end(end_reason why, const end_details& d) {
     case end_reason::handshake_failed:  // likewise
     case end_reason::internal_error:    // logged where it was caught
       return;
+    case end_reason::incomplete_message:
+      spdlog::debug("{}: a WebSocket message that is not whole frames ({} bytes left), closing",
+                    who(d.peer), d.frame_received);
+      return;
     case end_reason::peer_closed_mid_frame:
       spdlog::info("{}: closed in the middle of a frame ({} of {} bytes received)", who(d.peer),
                    d.frame_received, d.frame_size);
@@ -79,6 +83,13 @@ void log_end(end_reason why, const end_details& d) {
                    seconds(c.idle_timeout));
       return;
     case end_reason::frame_timeout:
+      if (d.frame_size == 0) {  // a WebSocket message's start: its size is not known
+        spdlog::info(
+            "{}: a message was not complete {} s after it began (--frame-timeout; {} bytes "
+            "received), closing",
+            who(d.peer), seconds(c.frame_timeout), d.frame_received);
+        return;
+      }
       spdlog::info(
           "{}: a frame was not complete {} s after it began (--frame-timeout; {} of {} bytes "
           "received), closing",

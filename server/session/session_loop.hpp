@@ -48,7 +48,7 @@ task<void> session<Stream>::run() {
           lowest(stream_), settings_->config, state_, owner_.watchdog(), owner_.metrics(), peer_,
           [this](steady_clock::time_point now) { return should_stop(now); });
     }
-    if constexpr (stream_traits<Stream>::tls) {
+    if constexpr (stream_traits<Stream>::handshake) {
       if (!state_.ending()) co_await handshake();
     }
     // Until something ends it (session_state.hpp lists what can): wait for
@@ -179,10 +179,19 @@ bool session<Stream>::answer(proto::bytes_view fresh) {
     buffers_.keep(fresh, pending_frame_size());
     fresh = {};
   }
+  const auto now = steady_clock::now();
+  if constexpr (stream_traits<Stream>::messages) {
+    if (!stream_.message_done()) {
+      // A message in progress is not fed until it is whole; the frame clock
+      // runs from its first byte.
+      state_.read(now, false, true);
+      buffers_.after_read(now);
+      return false;
+    }
+  }
   std::vector<std::byte>& replies = owner_.reply_scratch();
   replies.clear();  // empty already, unless a session failed between its read and write
   request_log log(peer_, owner_.warnings(), warned_unknown_);
-  const auto now = steady_clock::now();
   const feed_result r = engine_.feed(fresh.empty() ? in.readable() : fresh, replies, log);
   if (fresh.empty()) {
     in.consume(r.consumed);
@@ -192,6 +201,10 @@ bool session<Stream>::answer(proto::bytes_view fresh) {
   state_.read(now, r.answered != 0, !in.empty());
   buffers_.after_read(now);
   if (r.next == next_step::close_after_replies) state_.end(end_reason::bad_frame);
+  if constexpr (stream_traits<Stream>::messages) {
+    // A message must hold whole frames: what is left is no frame at all.
+    if (!in.empty() && !state_.ending()) state_.end(end_reason::incomplete_message);
+  }
   error_code ec;
   const bool all_sent = send_now(ec);
   // The requests' time in the server: from their read to their replies
@@ -280,25 +293,30 @@ task<void> session<Stream>::wait_for_memory(steady_clock::time_point now) {
   // the socket fails. No timer of its own: thousands may wait at once.
   if (state_.current() != phase::throttled) state_.throttled(now);
   wait(activity::waiting_for_memory, now);
-  auto [ec] = co_await lowest(stream_).async_wait(tcp_stream::wait_error, tuple_op);
+  error_code ec;
+  if constexpr (stream_traits<Stream>::messages) {
+    std::tie(ec) = co_await stream_.async_wait_error(tuple_op);  // not on the socket: see there
+  } else {
+    std::tie(ec) = co_await lowest(stream_).async_wait(tcp_stream::wait_error, tuple_op);
+  }
   state_.awaiting(activity::working);
   if (!ec) state_.end(end_reason::connection_lost);  // the socket has an error pending
 }
 
 template <typename Stream>
 task<void> session<Stream>::handshake() {
-  if constexpr (stream_traits<Stream>::tls) {
+  if constexpr (stream_traits<Stream>::handshake) {
     // Under --handshake-timeout, like a plain connection's first byte. A
     // drain lets a handshake that has begun (or whose ClientHello waits)
-    // finish, and it goes on where OpenSSL left it; then the connection
-    // ends as any that has read nothing yet.
+    // finish, and it goes on where it was left; then the connection ends as
+    // any that has read nothing yet.
     error_code ec = asio::error::operation_aborted;
     while (ec == asio::error::operation_aborted && stream_.is_open() && !state_.ending()) {
       wait(activity::reading, steady_clock::now());
       std::tie(ec) = co_await stream_.async_handshake(tuple_op);
       state_.awaiting(activity::working);
       if (!ec) {
-        stream_.established = true;
+        stream_.handshake_done();
         co_return;
       }
       if (ec == asio::error::operation_aborted) {
@@ -310,16 +328,17 @@ task<void> session<Stream>::handshake() {
     }
     if (ec == asio::error::operation_aborted && stream_.is_open()) {
       if (state_.ending() == end_reason::handshake_timeout) {
-        state_.end(end_reason::handshake_failed);  // said here, in TLS's words
-        spdlog::info("{}: TLS handshake not finished within {} s (--handshake-timeout), closing",
-                     peer_.text(),
+        state_.end(end_reason::handshake_failed);  // said here, in the stream's words
+        spdlog::info("{}: {} handshake not finished within {} s (--handshake-timeout), closing",
+                     peer_.text(), stream_traits<Stream>::name,
                      std::chrono::duration<double>(settings_->config.handshake_timeout).count());
       }
     } else if (!stream_.is_open()) {
       state_.end(end_reason::closed_by_server);
     } else {
       state_.end(end_reason::handshake_failed);
-      spdlog::info("{}: TLS handshake failed: {}", peer_.text(), ec.message());
+      spdlog::info("{}: {} handshake failed: {}", peer_.text(), stream_traits<Stream>::name,
+                   ec.message());
     }
   }
   co_return;
@@ -330,8 +349,8 @@ task<void> session<Stream>::goodbye() {
   const end_reason why = *state_.ending();
   log_end(why, {peer_, settings_->config, owner_.warnings(), buffers_.in.size(),
                 pending_frame_size(), buffers_.out.size()});
-  if constexpr (stream_traits<Stream>::tls) {
-    if (!stream_.established) co_return;  // no record can be said before the handshake
+  if constexpr (stream_traits<Stream>::handshake) {
+    if (!stream_.established) co_return;  // nothing can be said before the handshake
   }
   std::vector<std::byte>& replies = owner_.reply_scratch();
   switch (last_words_for(why)) {
@@ -358,13 +377,14 @@ task<void> session<Stream>::goodbye() {
     if (*state_.ending() != why) co_return;  // the peer did not take it
   }
   state_.closing(steady_clock::now());
-  if constexpr (stream_traits<Stream>::tls) {
-    // close_notify, and the peer's in answer, within the linger: a peer that
-    // never answers does not hold the connection (the watchdog interrupts).
-    // If it sends more requests instead, the wait fails, and they are
-    // discarded by the linger like any others.
+  if constexpr (stream_traits<Stream>::handshake) {
+    // The stream's own goodbye (TLS close_notify, a WebSocket close frame),
+    // and the peer's in answer, within the linger: a peer that never
+    // answers does not hold the connection (the watchdog interrupts). If it
+    // sends more requests instead, the wait fails, and they are discarded by
+    // the linger like any others.
     wait(activity::reading, steady_clock::now());
-    std::tie(ec) = co_await stream_.async_shutdown(tuple_op);
+    std::tie(ec) = co_await stream_.async_shutdown(why, tuple_op);
     state_.awaiting(activity::working);
   }
   co_await linger(lowest(stream_), state_, owner_.watchdog(), owner_.read_scratch());

@@ -48,6 +48,7 @@ enum class end_reason : std::uint8_t {
   over_budget,            // throttled expired: ERROR 4
   over_budget_unread,     // memory ran short and the peer took no replies for a grace second
   bad_frame,              // a header that cannot be read: ERROR 1 or 2
+  incomplete_message,     // a WebSocket message that is not whole frames (close 1007)
   shutdown,               // the server drains: GOAWAY
   closed_by_server,       // closed at once: a second signal, or the drain timeout
   internal_error,         // a bug: logged as an error

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "core/streams.hpp"
+#include "session/session_state.hpp"
 
 namespace server {
 
@@ -32,8 +33,9 @@ class tls_stream {
     return stream_.async_write_some(buffer, std::forward<Token>(token));
   }
   // Sends close_notify and waits for the peer's; the caller bounds the wait.
+  // Whatever the reason the connection ends for.
   template <typename Token>
-  auto async_shutdown(Token&& token) {
+  auto async_shutdown(end_reason, Token&& token) {
     return stream_.async_shutdown(std::forward<Token>(token));
   }
 
@@ -49,6 +51,7 @@ class tls_stream {
   // The handshake completed: TLS records can be exchanged, and close_notify
   // said at the end.
   bool established = false;
+  void handshake_done() noexcept { established = true; }
 
  private:
   boost::asio::ssl::stream<tcp_stream> stream_;
@@ -57,7 +60,10 @@ class tls_stream {
 template <>
 struct stream_traits<tls_stream> {
   static constexpr bool readiness_io = false;
-  static constexpr bool tls = true;
+  static constexpr bool handshake = true;
+  static constexpr const char* name = "TLS";
+  static constexpr bool messages = false;
+  static constexpr metrics::link link = metrics::link::tls;
   // close_notify (eof), or none: a peer that vanishes after a complete frame
   // is as normal as one that closes, as with plain TCP.
   static bool clean_end(const boost::system::error_code& ec) noexcept {
