@@ -1,13 +1,10 @@
 #include "exchange.hpp"
 
-#include <algorithm>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <deque>
 #include <optional>
 #include <string>
-#include <unordered_map>
 
 #include "client_asio.hpp"
 #include "connection.hpp"
@@ -15,6 +12,7 @@
 #include "failure.hpp"
 #include "printable.hpp"
 #include "reconnect.hpp"
+#include "request_book.hpp"
 #include "standard_input.hpp"
 
 namespace client {
@@ -26,7 +24,7 @@ namespace {
 // One framed conversation: the greeting, the --message texts, then standard
 // input line by line (--stdin), each reply matched to its request by id in
 // whatever order they come. Three coroutines on one thread:
-//  - read_input() reads standard input into `unsent_` (the whole run);
+//  - read_input() reads standard input into `book_` (the whole run);
 //  - per connection, write_requests() sends what is unsent and
 //    receive_replies() matches the replies;
 //  - watchdog() ends the run when no awaited answer comes for --timeout.
@@ -49,13 +47,13 @@ class exchange {
         writer_wakeup_(conn_->socket().get_executor()) {}
 
   awaitable<int> run() {
-    unsent_.push_back({proto::frame_type::hello, 0, config_.hello});
+    book_.add({proto::frame_type::hello, 0, config_.hello});
     for (const auto& m : config_.messages) add_message(m);
     input_done_ = !config_.read_stdin;
     refresh_deadline();
     co_await ((connections() && read_input()) || watchdog());
     if (reconnects_ != 0) {
-      err_ << "asio_client: " << reconnects_ << " reconnect(s), " << resends_
+      err_ << "asio_client: " << reconnects_ << " reconnect(s), " << book_.resends()
            << " request(s) sent again" << std::endl;
     }
     co_return status_;
@@ -66,16 +64,15 @@ class exchange {
     proto::frame_type type;
     std::size_t number = 0;  // 0 for the greeting, else the message's place
     std::string text;
-    bool sent = false;  // on an earlier connection
   };
 
   void add_message(std::string_view text) {
-    unsent_.push_back({proto::frame_type::message, ++messages_, std::string(text)});
+    book_.add({proto::frame_type::message, ++messages_, std::string(text)});
   }
 
   // Everything read has its answer and nothing more will be read: done,
   // without waiting for the server's close (no reply is left to lose).
-  bool complete() const { return input_done_ && unsent_.empty() && pending_.empty(); }
+  bool complete() const { return input_done_ && book_.empty(); }
 
   void refresh_deadline() { deadline_ = steady_clock::now() + config_.timeout; }
 
@@ -88,27 +85,21 @@ class exchange {
       // Nothing was left unanswered: a new connection only once there is
       // something to send (an idle --stdin is no reason to connect, and
       // no reason to give up either).
-      while (pending_.empty() && unsent_.empty() && !input_done_) {
+      while (book_.empty() && !input_done_) {
         writer_wakeup_.expires_at(steady_clock::time_point::max());
         co_await writer_wakeup_.async_wait(use_tuple);
       }
       if (complete()) break;
       // --reconnect: what the connection left unanswered goes first on the
       // next one, in its first order.
-      std::vector<request> unanswered;
-      for (auto& [id, r] : pending_) unanswered.push_back(std::move(r));
-      pending_.clear();
-      std::sort(unanswered.begin(), unanswered.end(),
-                [](const request& a, const request& b) { return a.number < b.number; });
-      unsent_.insert(unsent_.begin(), std::make_move_iterator(unanswered.begin()),
-                     std::make_move_iterator(unanswered.end()));
+      book_.carry_over();
       again_.ended(answered_);
       reconnecting_ = true;
       auto next = co_await again_.connect(finished_);
       reconnecting_ = false;
       refresh_deadline();
       if (!next) {
-        err_ << "asio_client: " << again_.why() << "; " << unsent_.size()
+        err_ << "asio_client: " << again_.why() << "; " << book_.unsent_count()
              << " request(s) unanswered" << std::endl;
         raise(cli::exit_code::unavailable);
         break;
@@ -117,8 +108,7 @@ class exchange {
       ++reconnects_;
       err_ << "asio_client: connected again to " << server_.where() << " (reconnect " << reconnects_
            << ")";
-      const auto again =
-          std::count_if(unsent_.begin(), unsent_.end(), [](const request& r) { return r.sent; });
+      const auto again = book_.unsent_again();
       if (again != 0) err_ << "; sending " << again << " request(s) again";
       err_ << std::endl;
     }
@@ -133,14 +123,11 @@ class exchange {
   awaitable<void> write_requests() {
     for (;;) {
       if (conn_over_) co_return;
-      if (!unsent_.empty() && !goaway_) {
-        for (auto& r : unsent_) {
-          const std::uint32_t id = conn_->queue(r.type, r.text);
-          if (r.sent) ++resends_;
-          r.sent = true;
-          pending_.emplace(id, std::move(r));
+      if (book_.unsent_count() != 0 && !goaway_) {
+        while (book_.unsent_count() != 0) {
+          const auto& r = book_.send_next(conn_->next_id());
+          conn_->queue(r.type, r.text);
         }
-        unsent_.clear();
         try {
           co_await conn_->flush();
         } catch (const boost::system::system_error&) {
@@ -152,7 +139,7 @@ class exchange {
         said_sent_ = true;
         continue;
       }
-      if (input_done_ && unsent_.empty() && !shut_) {
+      if (input_done_ && book_.unsent_count() == 0 && !shut_) {
         shut_ = true;
         conn_->shutdown_send();  // the server answers what it has, then closes
         // Nothing pending: the receiver is waiting for a frame that will
@@ -178,7 +165,7 @@ class exchange {
     try {
       // After a GOAWAY with --reconnect, the connection is over once the
       // requests up to its id are answered.
-      while (!complete() && !(goaway_ && pending_.empty())) {
+      while (!complete() && !(goaway_ && book_.awaiting_count() == 0)) {
         std::optional<proto::frame> frame;
         try {
           frame = co_await conn_->receive();
@@ -212,7 +199,9 @@ class exchange {
     if (config_.reconnect) {
       if (!goaway_) {
         err_ << "asio_client: " << (lost ? lost->message : "the server closed the connection");
-        if (!pending_.empty()) err_ << " with " << pending_.size() << " request(s) unanswered";
+        if (book_.awaiting_count() != 0) {
+          err_ << " with " << book_.awaiting_count() << " request(s) unanswered";
+        }
         err_ << "; connecting again" << std::endl;
       }
       co_return;  // connections() opens the next one
@@ -220,8 +209,8 @@ class exchange {
     finished_ = true;
     if (lost) {
       fail(*lost);
-    } else if (!pending_.empty()) {
-      err_ << "asio_client: the server closed the connection with " << pending_.size()
+    } else if (book_.awaiting_count() != 0) {
+      err_ << "asio_client: the server closed the connection with " << book_.awaiting_count()
            << " request(s) unanswered" << std::endl;
       raise(goaway_ ? cli::exit_code::temp_fail : cli::exit_code::io_error);
     }
@@ -239,8 +228,8 @@ class exchange {
       report_error(f, !config_.reconnect);
       return;
     }
-    const auto it = pending_.find(f.id());
-    if (it == pending_.end()) {
+    const request* r = book_.find(f.id());
+    if (!r) {
       throw protocol_error("the server sent " + std::string(proto::type_name(f.header.type)) +
                            " for request " + std::to_string(f.id()) +
                            ", which is not awaiting an answer");
@@ -252,13 +241,13 @@ class exchange {
     } else if (f.type() == frame_type::hello_reply) {
       out_ << proto::printable(f.text()) << std::endl;
     } else if (f.type() == frame_type::ack) {
-      out_ << proto::printable(f.text()) << " (message " << it->second.number << ": "
-           << proto::printable(it->second.text, 60) << ")" << std::endl;
+      out_ << proto::printable(f.text()) << " (message " << r->number << ": "
+           << proto::printable(r->text, 60) << ")" << std::endl;
     } else {
       throw protocol_error("the server answered request " + std::to_string(f.id()) + " with " +
                            std::string(proto::type_name(f.header.type)));
     }
-    pending_.erase(it);
+    book_.answer(f.id());
   }
 
   void report_error(const proto::frame& f, bool counts) {
@@ -271,29 +260,16 @@ class exchange {
   }
 
   void on_goaway(const proto::frame& f) {
-    const auto last = proto::parse_goaway(f.payload);
-    if (!last) throw protocol_error("the server sent a GOAWAY that cannot be read");
+    const auto last = read_goaway(f.payload);
     if (goaway_) return;  // said once is enough
-    goaway_ = *last;
-    // Stop sending; the requests after its id were not processed.
-    std::vector<request> unprocessed;
-    for (auto it = pending_.begin(); it != pending_.end();) {
-      if (it->first > *goaway_) {
-        unprocessed.push_back(std::move(it->second));
-        it = pending_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    std::sort(unprocessed.begin(), unprocessed.end(),
-              [](const request& a, const request& b) { return a.number < b.number; });
+    goaway_ = last;
+    // Stop sending; the requests after its id were not processed: they
+    // are unsent again, first.
+    const auto again = book_.goaway(last);
     err_ << "asio_client: the server is shutting down (GOAWAY after request " << *goaway_ << ")";
     writer_wakeup_.cancel();
     if (config_.reconnect) {
       // Sent again first on the next connection; read input waits there.
-      const auto again = unprocessed.size();
-      unsent_.insert(unsent_.begin(), std::make_move_iterator(unprocessed.begin()),
-                     std::make_move_iterator(unprocessed.end()));
       if (again != 0) err_ << "; " << again << " request(s) will be sent again";
       err_ << "; connecting again" << std::endl;
       return;
@@ -302,8 +278,7 @@ class exchange {
     // rest is still on its way.
     if (stdin_) stdin_->close();
     input_done_ = true;
-    const auto dropped = unprocessed.size() + unsent_.size();
-    unsent_.clear();
+    const auto dropped = book_.drop_unsent();
     if (dropped != 0) {
       err_ << "; " << dropped << " request(s) were not processed and can be sent again";
       raise(cli::exit_code::temp_fail);
@@ -313,7 +288,7 @@ class exchange {
 
   // --stdin: one message per line, while fewer than --max-in-flight await
   // their answer. Input goes on being read while a connection is opened
-  // again; what is read then waits in `unsent_`.
+  // again; what is read then waits in `book_`, unsent.
   awaitable<void> read_input() {
     if (input_done_) co_return;
     standard_input input;
@@ -327,8 +302,7 @@ class exchange {
     std::string buffered;
     char chunk[16 * 1024];
     while (!finished_ && !input_done_) {
-      while (pending_.size() + unsent_.size() >= config_.max_in_flight && !finished_ &&
-             !input_done_) {
+      while (book_.size() >= config_.max_in_flight && !finished_ && !input_done_) {
         input_wakeup_.expires_at(steady_clock::time_point::max());
         co_await input_wakeup_.async_wait(use_tuple);
       }
@@ -372,13 +346,13 @@ class exchange {
       if (steady_clock::now() < deadline_) continue;
       // Waiting for the user's input is not a timeout, and --reconnect-for
       // bounds a reconnection.
-      if ((pending_.empty() && !input_done_) || reconnecting_) {
+      if ((book_.awaiting_count() == 0 && !input_done_) || reconnecting_) {
         refresh_deadline();
         continue;
       }
       err_ << "asio_client: no answer from the server for "
            << std::chrono::duration<double>(config_.timeout).count() << " s (--timeout); "
-           << pending_.size() << " request(s) unanswered" << std::endl;
+           << book_.awaiting_count() << " request(s) unanswered" << std::endl;
       raise(cli::exit_code::io_error);
       timed_out_ = true;
       co_return;
@@ -404,8 +378,8 @@ class exchange {
   asio::steady_timer input_wakeup_;   // read_input() waits here while the window is full
   asio::steady_timer writer_wakeup_;  // write_requests() waits here for something to send
   std::optional<asio::posix::stream_descriptor> stdin_;
-  std::deque<request> unsent_;                          // read, not sent yet
-  std::unordered_map<std::uint32_t, request> pending_;  // sent on this connection, by id
+  // What was read: unsent, or sent on this connection and awaiting its reply.
+  request_book<request> book_;
   std::size_t messages_ = 0;
   steady_clock::time_point deadline_;
   bool input_done_ = false;
@@ -414,7 +388,6 @@ class exchange {
   bool reconnecting_ = false;
   bool timed_out_ = false;
   unsigned reconnects_ = 0;
-  std::uint64_t resends_ = 0;
   // The current connection's state.
   std::optional<std::uint32_t> goaway_;  // its last processed id, after a GOAWAY
   std::uint64_t answered_ = 0;
