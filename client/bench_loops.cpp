@@ -14,14 +14,15 @@
 namespace client {
 
 awaitable<void> bench_run::framed_closed_loop(std::size_t slot) {
-  std::vector<bench_clock::time_point> carried;
+  // Its requests, carried from one connection to the next.
+  in_flight_window window(options.depth);
   std::optional<stream> socket(co_await server.connect(config.timeout));
   reconnector again(
       server, config,
       static_cast<std::uint32_t>(slot * 7919 + bench_clock::now().time_since_epoch().count()));
   for (;;) {
     std::uint64_t answered = 0;
-    if (!co_await framed_connection_run(slot, std::move(*socket), carried, answered)) co_return;
+    if (!co_await framed_connection_run(slot, std::move(*socket), window, answered)) co_return;
     again.ended(answered);
     socket = co_await again.connect(stopping_);
     if (!socket) {
@@ -33,27 +34,21 @@ awaitable<void> bench_run::framed_closed_loop(std::size_t slot) {
 }
 
 awaitable<bool> bench_run::framed_connection_run(std::size_t slot, stream socket,
-                                                 std::vector<bench_clock::time_point>& carried,
+                                                 in_flight_window& window,
                                                  std::uint64_t& answered) {
   framed_connection conn(std::move(socket), config.max_frame);
   live_socket registered(*this, slot, conn.socket());
-  in_flight_window window(options.depth);
-  // After a GOAWAY: the last id the server processes. Nothing more is sent.
-  std::optional<std::uint32_t> last_processed;
+  // After a GOAWAY nothing more is sent, and what it leaves unprocessed is
+  // carried over.
+  bool goaway = false;
   // Fills the window, requests carried over from the last connection first;
   // the requests go out together in the next flush.
   auto fill = [&] {
     const auto now = bench_clock::now();
-    while (!stopping_ && !last_processed && window.has_room(conn.next_id())) {
+    while (!stopping_ && !goaway && window.has_room(conn.next_id())) {
       const std::uint32_t id = conn.next_id();
       conn.queue(options.type, proto::bytes_view(payload_for(id)));
-      if (carried.empty()) {
-        window.put(id, now);
-      } else {  // timed from when it was first sent
-        window.put(id, carried.front());
-        carried.erase(carried.begin());
-        ++result_.resends;
-      }
+      if (window.put(id, now)) ++result_.resends;
     }
   };
   // Without --reconnect, an error ends the run as before; with it, the
@@ -91,30 +86,28 @@ awaitable<bool> bench_run::framed_connection_run(std::size_t slot, stream socket
       break;
     }
     if (config.reconnect && f->type() == proto::frame_type::goaway) {
-      const auto last = proto::parse_goaway(f->payload);
-      if (!last) throw protocol_error("the server sent a GOAWAY that cannot be read");
-      last_processed = *last;
+      window.goaway(read_goaway(f->payload));
+      goaway = true;
     } else if (!take_reply(*f, window, now)) {
       co_return false;
     } else {
       ++answered;
     }
     // Everything the server will answer is answered: the rest goes elsewhere.
-    if (last_processed && !window.any_up_to(*last_processed)) break;
+    if (goaway && window.empty()) break;
     // Answer a whole read's worth of replies with one write.
     if (!conn.frame_ready()) {
       fill();
       if (conn.has_queued()) co_await flush();
     }
   }
-  if (window.empty() && !last_processed && !lost) {
+  if (window.empty() && !goaway && !lost) {
     conn.shutdown_send();
     co_return false;  // the run is over
   }
   // --reconnect: the connection ended with requests unanswered, or the
   // server said GOAWAY; a stopped run does not go on.
-  auto unanswered = window.take_all();
-  carried.insert(carried.begin(), unanswered.begin(), unanswered.end());
+  window.carry_over();
   co_return !stopping_;
 }
 

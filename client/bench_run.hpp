@@ -76,12 +76,12 @@ class bench_run {
   bool take_reply(const proto::frame& f, in_flight_window& window, bench_clock::time_point now);
   // The server closed with `in_flight` requests unanswered.
   void closed_early(std::size_t in_flight);
-  // One connection of framed_closed_loop: requests `carried` over from the
-  // last one go first; what is left unanswered when it ends (with
-  // --reconnect) goes back into `carried`; `answered` counts the replies it
+  // One connection of framed_closed_loop: requests `window` carried over
+  // from the last one go first; what is left unanswered when it ends (with
+  // --reconnect) is carried over again; `answered` counts the replies it
   // got. True when it should be opened again.
   boost::asio::awaitable<bool> framed_connection_run(std::size_t slot, stream socket,
-                                                     std::vector<bench_clock::time_point>& carried,
+                                                     in_flight_window& window,
                                                      std::uint64_t& answered);
 
   std::vector<std::uint64_t> per_second_;  // answers per second of the window
