@@ -1,6 +1,5 @@
 #include "exchange.hpp"
 
-#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <optional>
@@ -10,10 +9,10 @@
 #include "connection.hpp"
 #include "exit_codes.hpp"
 #include "failure.hpp"
+#include "input_lines.hpp"
 #include "printable.hpp"
 #include "reconnect.hpp"
 #include "request_book.hpp"
-#include "standard_input.hpp"
 
 namespace client {
 
@@ -291,46 +290,30 @@ class exchange {
   // again; what is read then waits in `book_`, unsent.
   awaitable<void> read_input() {
     if (input_done_) co_return;
-    standard_input input;
-    if (!input.valid()) {
-      err_ << "asio_client: cannot read standard input: " << input.error() << std::endl;
+    stdin_.emplace(co_await asio::this_coro::executor);
+    if (!stdin_->valid()) {
+      err_ << "asio_client: cannot read standard input: " << stdin_->error() << std::endl;
       raise(cli::exit_code::io_error);
       end_input();
       co_return;
     }
-    stdin_.emplace(co_await asio::this_coro::executor, input.release());
-    std::string buffered;
-    char chunk[16 * 1024];
     while (!finished_ && !input_done_) {
       while (book_.size() >= config_.max_in_flight && !finished_ && !input_done_) {
         input_wakeup_.expires_at(steady_clock::time_point::max());
         co_await input_wakeup_.async_wait(use_tuple);
       }
       if (finished_ || input_done_) break;
-      auto [ec, n] = co_await stdin_->async_read_some(asio::buffer(chunk), use_tuple);
+      const auto ec = co_await stdin_->read();
       if (finished_ || input_done_) break;
-      if (ec) {
-        if (ec != asio::error::eof && ec != asio::error::operation_aborted) {
-          err_ << "asio_client: reading standard input: " << ec.message() << std::endl;
-          raise(cli::exit_code::io_error);
-        }
-        if (!buffered.empty()) send_line(buffered);
-        break;
+      if (ec && ec != asio::error::eof && ec != asio::error::operation_aborted) {
+        err_ << "asio_client: reading standard input: " << ec.message() << std::endl;
+        raise(cli::exit_code::io_error);
       }
-      buffered.append(chunk, n);
-      std::size_t start = 0;
-      for (std::size_t nl; (nl = buffered.find('\n', start)) != std::string::npos; start = nl + 1) {
-        send_line(std::string_view(buffered).substr(start, nl - start));
-      }
-      buffered.erase(0, start);
+      while (const auto line = stdin_->next()) add_message(*line);
+      if (ec) break;
       writer_wakeup_.cancel();
     }
     end_input();
-  }
-
-  void send_line(std::string_view line) {
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    add_message(line);
   }
 
   void end_input() {
@@ -377,7 +360,7 @@ class exchange {
   std::optional<framed_connection> conn_;
   asio::steady_timer input_wakeup_;   // read_input() waits here while the window is full
   asio::steady_timer writer_wakeup_;  // write_requests() waits here for something to send
-  std::optional<asio::posix::stream_descriptor> stdin_;
+  std::optional<input_lines> stdin_;  // --stdin
   // What was read: unsent, or sent on this connection and awaiting its reply.
   request_book<request> book_;
   std::size_t messages_ = 0;
