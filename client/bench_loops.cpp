@@ -10,6 +10,7 @@
 #include "connection.hpp"
 #include "frame_buffer.hpp"
 #include "reconnect.hpp"
+#include "wakeup.hpp"
 
 namespace client {
 
@@ -116,7 +117,7 @@ awaitable<void> bench_run::framed_fixed_rate(std::size_t slot, bench_clock::time
   live_socket registered(*this, slot, conn.socket());
   in_flight_window window(options.depth);
   const auto executor = co_await asio::this_coro::executor;
-  asio::steady_timer wakeup(executor);  // the sender waits here while the window is full
+  wakeup room(executor);  // the sender waits here while the window is full
   bool sender_done = false;
   const auto interval = std::chrono::duration_cast<bench_clock::duration>(
       std::chrono::duration<double>(double(options.connections) / options.rate));
@@ -132,8 +133,7 @@ awaitable<void> bench_run::framed_fixed_rate(std::size_t slot, bench_clock::time
         continue;
       }
       if (!window.has_room(conn.next_id())) {
-        wakeup.expires_at(bench_clock::time_point::max());
-        co_await wakeup.async_wait(use_tuple);
+        co_await room.wait();  // for an answer
         continue;
       }
       // Everything due by now goes out, each stamped with when it was due.
@@ -161,10 +161,10 @@ awaitable<void> bench_run::framed_fixed_rate(std::size_t slot, bench_clock::time
       }
       const auto now = bench_clock::now();
       if (!f || !take_reply(*f, window, now)) break;
-      wakeup.cancel();
+      room.notify_all();
     }
     if (!window.empty()) closed_early(window.size());
-    wakeup.cancel();
+    room.notify_all();
   };
   co_await (sender() && receiver());
 }

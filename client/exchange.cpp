@@ -13,6 +13,7 @@
 #include "printable.hpp"
 #include "reconnect.hpp"
 #include "request_book.hpp"
+#include "wakeup.hpp"
 
 namespace client {
 
@@ -42,8 +43,8 @@ class exchange {
         again_(server, config,
                static_cast<std::uint32_t>(steady_clock::now().time_since_epoch().count())),
         conn_(std::in_place, std::move(first), config.max_frame),
-        input_wakeup_(conn_->socket().get_executor()),
-        writer_wakeup_(conn_->socket().get_executor()) {}
+        window_room_(conn_->socket().get_executor()),
+        to_send_(conn_->socket().get_executor()) {}
 
   awaitable<int> run() {
     book_.add({proto::frame_type::hello, 0, config_.hello});
@@ -84,10 +85,7 @@ class exchange {
       // Nothing was left unanswered: a new connection only once there is
       // something to send (an idle --stdin is no reason to connect, and
       // no reason to give up either).
-      while (book_.empty() && !input_done_) {
-        writer_wakeup_.expires_at(steady_clock::time_point::max());
-        co_await writer_wakeup_.async_wait(use_tuple);
-      }
+      co_await to_send_.wait_until([this] { return !book_.empty() || input_done_; });
       if (complete()) break;
       // --reconnect: what the connection left unanswered goes first on the
       // next one, in its first order.
@@ -113,7 +111,7 @@ class exchange {
     }
     finished_ = true;
     if (stdin_) stdin_->close();
-    input_wakeup_.cancel();
+    window_room_.notify_all();
   }
 
   // Sends what is unsent on the current connection, until receive_replies()
@@ -121,8 +119,9 @@ class exchange {
   // receiver is told (its read is cancelled) and decides what follows.
   awaitable<void> write_requests() {
     for (;;) {
+      co_await to_send_.wait_until([this] { return conn_over_ || can_send() || can_shut(); });
       if (conn_over_) co_return;
-      if (book_.unsent_count() != 0 && !goaway_) {
+      if (can_send()) {
         while (book_.unsent_count() != 0) {
           const auto& r = book_.send_next(conn_->next_id());
           conn_->queue(r.type, r.text);
@@ -138,18 +137,20 @@ class exchange {
         said_sent_ = true;
         continue;
       }
-      if (input_done_ && book_.unsent_count() == 0 && !shut_) {
-        shut_ = true;
-        conn_->shutdown_send();  // the server answers what it has, then closes
-        // Nothing pending: the receiver is waiting for a frame that will
-        // not come (TLS cannot half-close).
-        if (complete()) conn_->socket().cancel();
-        continue;
-      }
-      writer_wakeup_.expires_at(steady_clock::time_point::max());
-      co_await writer_wakeup_.async_wait(use_tuple);
+      // can_shut()
+      shut_ = true;
+      conn_->shutdown_send();  // the server answers what it has, then closes
+      // Nothing pending: the receiver is waiting for a frame that will not
+      // come (TLS cannot half-close).
+      if (complete()) conn_->socket().cancel();
     }
   }
+
+  // Requests wait to go out on the current connection (none go after its
+  // GOAWAY).
+  bool can_send() const { return book_.unsent_count() != 0 && !goaway_; }
+  // All input has ended and gone out: the connection can be half-closed.
+  bool can_shut() const { return input_done_ && book_.unsent_count() == 0 && !shut_; }
 
   // Reads replies until the connection is over, then says whether it is
   // worth opening again (with --reconnect) or the exchange is finished.
@@ -174,8 +175,8 @@ class exchange {
         }
         if (!frame) break;
         on_frame(*frame);
-        input_wakeup_.cancel();   // the window may have room again
-        writer_wakeup_.cancel();  // or input may end
+        window_room_.notify_all();  // an answer makes room
+        to_send_.notify_all();      // a GOAWAY may end the input
       }
     } catch (const boost::system::system_error& e) {
       // Cancelled: everything is answered, or the watchdog ended the run
@@ -188,8 +189,8 @@ class exchange {
       fail(cli::describe(std::current_exception()));
     }
     conn_over_ = true;
-    writer_wakeup_.cancel();
-    input_wakeup_.cancel();
+    to_send_.notify_all();
+    window_room_.notify_all();
     if (!complete()) conn_->socket().cancel();  // a write still waiting ends
     if (fatal || timed_out_ || complete()) {
       finished_ = true;
@@ -266,7 +267,7 @@ class exchange {
     // are unsent again, first.
     const auto again = book_.goaway(last);
     err_ << "asio_client: the server is shutting down (GOAWAY after request " << *goaway_ << ")";
-    writer_wakeup_.cancel();
+    to_send_.notify_all();
     if (config_.reconnect) {
       // Sent again first on the next connection; read input waits there.
       if (again != 0) err_ << "; " << again << " request(s) will be sent again";
@@ -298,10 +299,8 @@ class exchange {
       co_return;
     }
     while (!finished_ && !input_done_) {
-      while (book_.size() >= config_.max_in_flight && !finished_ && !input_done_) {
-        input_wakeup_.expires_at(steady_clock::time_point::max());
-        co_await input_wakeup_.async_wait(use_tuple);
-      }
+      co_await window_room_.wait_until(
+          [this] { return book_.size() < config_.max_in_flight || finished_ || input_done_; });
       if (finished_ || input_done_) break;
       const auto ec = co_await stdin_->read();
       if (finished_ || input_done_) break;
@@ -311,14 +310,14 @@ class exchange {
       }
       while (const auto line = stdin_->next()) add_message(*line);
       if (ec) break;
-      writer_wakeup_.cancel();
+      to_send_.notify_all();
     }
     end_input();
   }
 
   void end_input() {
     input_done_ = true;
-    writer_wakeup_.cancel();
+    to_send_.notify_all();
   }
 
   awaitable<void> watchdog() {
@@ -358,8 +357,12 @@ class exchange {
   std::ostream& err_;
   reconnector again_;
   std::optional<framed_connection> conn_;
-  asio::steady_timer input_wakeup_;   // read_input() waits here while the window is full
-  asio::steady_timer writer_wakeup_;  // write_requests() waits here for something to send
+  // read_input() waits here while the window (--max-in-flight) is full.
+  wakeup window_room_;
+  // write_requests() waits here for can_send(), can_shut() or the end of
+  // its connection; connections(), between connections, for something to
+  // send or the end of input.
+  wakeup to_send_;
   std::optional<input_lines> stdin_;  // --stdin
   // What was read: unsent, or sent on this connection and awaiting its reply.
   request_book<request> book_;
