@@ -34,7 +34,7 @@ awaitable<void> conversation::connections() {
     // --reconnect: what the connection left unanswered goes first on the
     // next one, in its first order.
     book_.carry_over();
-    again_.ended(answered_);
+    again_.ended(current_.answered);
     reconnecting_ = true;
     auto next = co_await again_.connect(finished_);
     reconnecting_ = false;
@@ -60,8 +60,8 @@ awaitable<void> conversation::connections() {
 
 awaitable<void> conversation::write_requests() {
   for (;;) {
-    co_await to_send_.wait_until([this] { return conn_over_ || can_send() || can_shut(); });
-    if (conn_over_) co_return;
+    co_await to_send_.wait_until([this] { return current_.over || can_send() || can_shut(); });
+    if (current_.over) co_return;
     if (can_send()) {
       while (book_.unsent_count() != 0) {
         const auto& r = book_.send_next(conn_->next_id());
@@ -79,7 +79,7 @@ awaitable<void> conversation::write_requests() {
       continue;
     }
     // can_shut()
-    shut_ = true;
+    current_.shut = true;
     conn_->shutdown_send();  // the server answers what it has, then closes
     // Nothing pending: the receiver is waiting for a frame that will not
     // come (TLS cannot half-close).
@@ -88,15 +88,13 @@ awaitable<void> conversation::write_requests() {
 }
 
 awaitable<void> conversation::receive_replies() {
-  conn_over_ = shut_ = false;
-  goaway_.reset();
-  answered_ = 0;
+  current_ = {};
   std::optional<cli::exit_status> lost;  // why the connection was lost
   bool fatal = false;
   try {
     // After a GOAWAY with --reconnect, the connection is over once the
     // requests up to its id are answered.
-    while (!complete() && !(goaway_ && book_.awaiting_count() == 0)) {
+    while (!complete() && !(current_.goaway && book_.awaiting_count() == 0)) {
       std::optional<proto::frame> frame;
       try {
         frame = co_await conn_->receive();
@@ -119,7 +117,7 @@ awaitable<void> conversation::receive_replies() {
     fatal = true;
     fail(cli::describe(std::current_exception()));
   }
-  conn_over_ = true;
+  current_.over = true;
   to_send_.notify_all();
   window_room_.notify_all();
   if (!complete()) conn_->socket().cancel();  // a write still waiting ends
@@ -128,7 +126,7 @@ awaitable<void> conversation::receive_replies() {
     co_return;
   }
   if (config_.reconnect) {
-    if (!goaway_) {
+    if (!current_.goaway) {
       err_ << "asio_client: " << (lost ? lost->message : "the server closed the connection");
       if (book_.awaiting_count() != 0) {
         err_ << " with " << book_.awaiting_count() << " request(s) unanswered";
@@ -143,7 +141,7 @@ awaitable<void> conversation::receive_replies() {
   } else if (book_.awaiting_count() != 0) {
     err_ << "asio_client: the server closed the connection with " << book_.awaiting_count()
          << " request(s) unanswered" << std::endl;
-    raise(goaway_ ? cli::exit_code::temp_fail : cli::exit_code::io_error);
+    raise(current_.goaway ? cli::exit_code::temp_fail : cli::exit_code::io_error);
   }
 }
 

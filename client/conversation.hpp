@@ -79,9 +79,9 @@ class conversation {
 
   // Requests wait to go out on the current connection (none go after its
   // GOAWAY).
-  bool can_send() const { return book_.unsent_count() != 0 && !goaway_; }
+  bool can_send() const { return book_.unsent_count() != 0 && !current_.goaway; }
   // All input has ended and gone out: the connection can be half-closed.
-  bool can_shut() const { return input_done_ && book_.unsent_count() == 0 && !shut_; }
+  bool can_shut() const { return input_done_ && book_.unsent_count() == 0 && !current_.shut; }
 
   // Reads replies until the connection is over, then says whether it is
   // worth opening again (with --reconnect) or the exchange is finished.
@@ -144,11 +144,14 @@ class conversation {
   bool reconnecting_ = false;
   bool timed_out_ = false;
   unsigned reconnects_ = 0;
-  // The current connection's state.
-  std::optional<std::uint32_t> goaway_;  // its last processed id, after a GOAWAY
-  std::uint64_t answered_ = 0;
-  bool conn_over_ = false;
-  bool shut_ = false;
+  // The current connection's state, made anew for each.
+  struct connection_state {
+    std::optional<std::uint32_t> goaway;  // its last processed id, after a GOAWAY
+    std::uint64_t answered = 0;           // replies it brought
+    bool shut = false;                    // half-closed: all input went out on it
+    bool over = false;                    // receive_replies() is done with it
+  };
+  connection_state current_;
   int status_ = cli::exit_code::ok;
 };
 

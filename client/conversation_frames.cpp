@@ -23,7 +23,7 @@ void conversation::on_frame(const proto::frame& f) {
                          ", which is not awaiting an answer");
   }
   refresh_deadline();
-  ++answered_;
+  ++current_.answered;
   if (f.type() == frame_type::error) {
     report_error(f, true);
   } else if (f.type() == frame_type::hello_reply) {
@@ -49,12 +49,13 @@ void conversation::report_error(const proto::frame& f, bool counts) {
 
 void conversation::on_goaway(const proto::frame& f) {
   const auto last = read_goaway(f.payload);
-  if (goaway_) return;  // said once is enough
-  goaway_ = last;
+  if (current_.goaway) return;  // said once is enough
+  current_.goaway = last;
   // Stop sending; the requests after its id were not processed: they
   // are unsent again, first.
   const auto again = book_.goaway(last);
-  err_ << "asio_client: the server is shutting down (GOAWAY after request " << *goaway_ << ")";
+  err_ << "asio_client: the server is shutting down (GOAWAY after request " << *current_.goaway
+       << ")";
   to_send_.notify_all();
   if (config_.reconnect) {
     // Sent again first on the next connection; read input waits there.
