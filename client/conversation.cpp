@@ -105,7 +105,7 @@ awaitable<void> conversation::receive_replies() {
       if (!frame) break;
       on_frame(*frame);
       window_room_.notify_all();  // an answer makes room
-      to_send_.notify_all();      // a GOAWAY may end the input
+      to_send_.notify_all();      // or input may end
     }
   } catch (const boost::system::system_error& e) {
     // Cancelled: everything is answered, or the watchdog ended the run

@@ -54,8 +54,7 @@ void conversation::on_goaway(const proto::frame& f) {
   // Stop sending; the requests after its id were not processed: they
   // are unsent again, first.
   const auto again = book_.goaway(last);
-  err_ << "asio_client: the server is shutting down (GOAWAY after request " << *current_.goaway
-       << ")";
+  err_ << "asio_client: the server is shutting down (GOAWAY after request " << last << ")";
   to_send_.notify_all();
   if (config_.reconnect) {
     // Sent again first on the next connection; read input waits there.
