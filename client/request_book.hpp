@@ -8,8 +8,9 @@
 // was first sent.
 //
 // Pure: no sockets, no Asio. Awaiting requests sit in a ring indexed by id
-// (ids on a connection go 1, 2, 3...): nothing is allocated per request in
-// steady state, and the ring grows when two awaiting ids would share a slot.
+// (ids on a connection go 1, 2, 3...), which grows when two awaiting ids
+// would share a slot: send() and answer() allocate nothing once it is big
+// enough, as the bench's window (in_flight_window.hpp) sees to.
 #pragma once
 
 #include <algorithm>
