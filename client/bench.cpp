@@ -14,6 +14,7 @@
 #include "client_asio.hpp"
 #include "connection.hpp"
 #include "failure.hpp"
+#include "wakeup.hpp"
 
 namespace client {
 
@@ -22,7 +23,7 @@ namespace {
 // Counts the connections still running; wakes the waiter when none is.
 struct running_count {
   std::size_t left = 0;
-  asio::steady_timer done;
+  wakeup done;
 };
 
 // Runs `loop` as its own coroutine; its failure is the run's error, not an
@@ -35,7 +36,7 @@ void spawn_loop(asio::any_io_executor executor, bench_run& run, running_count& r
       auto why = cli::describe(e);
       run.fail(why.code, std::move(why.message));
     }
-    if (--running.left == 0) running.done.cancel();
+    if (--running.left == 0) running.done.notify_all();
   });
 }
 
@@ -80,10 +81,7 @@ awaitable<void> progress(bench_run& run, std::ostream& out) {
 }
 
 awaitable<void> wait_for(running_count& running) {
-  while (running.left != 0) {
-    running.done.expires_at(bench_clock::time_point::max());
-    co_await running.done.async_wait(use_tuple);
-  }
+  co_await running.done.wait_until([&running] { return running.left == 0; });
 }
 
 }  // namespace
@@ -101,7 +99,7 @@ awaitable<int> run_bench(const client_config& config, std::ostream& out, std::os
   run.live_sockets.resize(options.connections, nullptr);
   run.track_progress = !options.json && !options.idle && ::isatty(STDOUT_FILENO);
   asio::signal_set signals(executor, SIGINT, SIGTERM);
-  running_count running{0, asio::steady_timer(executor)};
+  running_count running{0, wakeup(executor)};
   const auto began = bench_clock::now();
   run.start(began);
 

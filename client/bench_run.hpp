@@ -1,6 +1,8 @@
 // The state of one --bench run, shared by its connections (all on one
 // thread): the clock, the measured window, the results, and the loops each
-// connection runs. bench.cpp drives it; bench_loops.cpp holds the loops.
+// connection runs. bench.cpp drives it; bench_run.cpp keeps its accounts
+// and checks the replies; bench_loops.cpp and bench_connect_loops.cpp hold
+// the loops.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -16,43 +18,10 @@
 #include "client_config.hpp"
 #include "exit_codes.hpp"
 #include "frame_codec.hpp"
+#include "in_flight_window.hpp"
 #include "transport.hpp"
 
 namespace client {
-
-using bench_clock = std::chrono::steady_clock;
-
-// Send times of the requests in flight on one connection, by id, in a ring
-// twice the depth: no allocation per request. Id 0 marks a free slot.
-class in_flight_window {
- public:
-  explicit in_flight_window(unsigned depth);
-  bool has_room(std::uint32_t next_id) const noexcept {
-    return count_ < depth_ && slots_[next_id & mask_].id == 0;
-  }
-  void put(std::uint32_t id, bench_clock::time_point sent) noexcept {
-    slots_[id & mask_] = {id, sent};
-    ++count_;
-  }
-  // The send time of `id`, which is no longer in flight; none if it was not.
-  std::optional<bench_clock::time_point> take(std::uint32_t id) noexcept;
-  bool empty() const noexcept { return count_ == 0; }
-  std::size_t size() const noexcept { return count_; }
-  // Whether a request with an id up to `last` is in flight.
-  bool any_up_to(std::uint32_t last) const noexcept;
-  // Empties the window: the send times of what was in flight, oldest first.
-  std::vector<bench_clock::time_point> take_all();
-
- private:
-  struct slot {
-    std::uint32_t id = 0;
-    bench_clock::time_point sent;
-  };
-  std::vector<slot> slots_;
-  std::size_t mask_;
-  std::size_t count_ = 0;
-  std::size_t depth_;
-};
 
 class bench_run {
  public:
@@ -62,7 +31,8 @@ class bench_run {
   const bench_options& options;
   connector& server;
 
-  // The loops, one per connection (bench_loops.cpp). `slot` names the
+  // The loops, one per connection (bench_loops.cpp, bench_connect_loops.cpp).
+  // `slot` names the
   // connection's entry in live_sockets. Each catches its own errors.
   boost::asio::awaitable<void> framed_closed_loop(std::size_t slot);
   boost::asio::awaitable<void> framed_fixed_rate(std::size_t slot,
@@ -106,12 +76,12 @@ class bench_run {
   bool take_reply(const proto::frame& f, in_flight_window& window, bench_clock::time_point now);
   // The server closed with `in_flight` requests unanswered.
   void closed_early(std::size_t in_flight);
-  // One connection of framed_closed_loop: requests `carried` over from the
-  // last one go first; what is left unanswered when it ends (with
-  // --reconnect) goes back into `carried`; `answered` counts the replies it
+  // One connection of framed_closed_loop: requests `window` carried over
+  // from the last one go first; what is left unanswered when it ends (with
+  // --reconnect) is carried over again; `answered` counts the replies it
   // got. True when it should be opened again.
   boost::asio::awaitable<bool> framed_connection_run(std::size_t slot, stream socket,
-                                                     std::vector<bench_clock::time_point>& carried,
+                                                     in_flight_window& window,
                                                      std::uint64_t& answered);
 
   std::vector<std::uint64_t> per_second_;  // answers per second of the window
@@ -123,6 +93,22 @@ class bench_run {
   bool stopping_ = false;
   bench_result result_;
   int exit_code_ = cli::exit_code::ok;
+};
+
+// The reply type that answers `request`.
+inline proto::frame_type reply_type(proto::frame_type request) {
+  return static_cast<proto::frame_type>(static_cast<std::uint8_t>(request) | 0x80);
+}
+
+// Registers a socket in its slot of live_sockets, for close_all(), while it
+// lives.
+struct live_socket {
+  live_socket(bench_run& run, std::size_t slot, stream& s) : run(run), slot(slot) {
+    run.live_sockets[slot] = &s;
+  }
+  ~live_socket() { run.live_sockets[slot] = nullptr; }
+  bench_run& run;
+  std::size_t slot;
 };
 
 }  // namespace client

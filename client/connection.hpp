@@ -14,27 +14,12 @@
 #include <string_view>
 #include <vector>
 
-#include "failure.hpp"
+#include "client_errors.hpp"
 #include "frame_buffer.hpp"
 #include "frame_codec.hpp"
 #include "transport.hpp"
 
 namespace client {
-
-// what(): "cannot connect to HOST:PORT: REASON" (exit 69).
-struct connect_error : cli::unavailable {
-  using cli::unavailable::unavailable;
-};
-// The server sent bytes that are not a frame, or closed in the middle of one
-// (exit 76).
-struct protocol_error : cli::protocol_violation {
-  using cli::protocol_violation::protocol_violation;
-};
-// The server closed in the middle of a frame: a connection cut (a proxy's,
-// say), which --reconnect recovers from, unlike the other protocol_errors.
-struct cut_mid_frame : protocol_error {
-  using protocol_error::protocol_error;
-};
 
 // Waits for `d`; with the awaitable operators, a timeout: (op() || sleep_for(d)).
 boost::asio::awaitable<void> sleep_for(std::chrono::milliseconds d);
