@@ -1,8 +1,6 @@
-// The session coroutine and its steps, for any stream (the map of how a
-// byte flows: session.hpp). Read run() first: every step below is called
-// from it, in the order of a connection's life. Instantiated by session.cpp
-// (TCP, Unix sockets) and tls/tls_session.cpp, with start_session.hpp (how
-// it is spawned) and session_watch.hpp (the watchdog's side).
+// The session coroutine and its steps, for any stream (the map: session.hpp).
+// Read run() first: every step below is called from it, in the order of a
+// connection's life. Instantiated by session.cpp, tls/ and http/.
 #pragma once
 
 #include <spdlog/spdlog.h>
@@ -68,8 +66,7 @@ task<void> session<Stream>::run() {
     }
     co_await goodbye();
   } catch (const std::exception& e) {
-    // Whatever this session left in its worker's scratch is not the next
-    // session's to send.
+    // What it left in the worker's scratch is not the next session's to send.
     owner_.reply_scratch().clear();
     state_.end(end_reason::internal_error);
     spdlog::error("{}: session failed: {}", peer_.text(), e.what());
@@ -114,11 +111,10 @@ bool session<Stream>::may_read(steady_clock::time_point now) {
 
 template <typename Stream>
 void session<Stream>::wait(activity what, steady_clock::time_point now) {
-  // The one place the watchdog hears of this session's deadlines: before
-  // every wait, since only a wait can be interrupted. The phase's deadline;
-  // a busy buffer's cool-down; while memory is held or awaited, a look soon
-  // (so that it can be taken back promptly if the budget runs short); and a
-  // look that gives back a worker's reply scratch grown by a large reply.
+  // The one place the watchdog hears of this session's deadlines, before
+  // every wait (only a wait can be interrupted): the phase's deadline, a
+  // busy buffer's cool-down, a look soon while memory is held or awaited,
+  // and one that gives back a reply scratch grown by a large reply.
   state_.awaiting(what);
   auto next = state_.deadline();
   if (buffers_.busy()) next = std::min(next, buffers_.cool_down_at());
