@@ -116,9 +116,11 @@ websocket_stream::~websocket_stream() {
 void websocket_stream::read(boost::asio::mutable_buffer into, read_handler handler) {
   inbox& box = *inbox_;
   if (box.begin != box.end || box.failed) {
-    const auto [ec, n] = box.take(into);
-    boost::asio::post(ws_.get_executor(),
-                      [h = std::move(handler), ec, n]() mutable { std::move(h)(ec, n); });
+    // Not a structured binding: clang 14 cannot capture one.
+    const auto got = box.take(into);
+    boost::asio::post(ws_.get_executor(), [h = std::move(handler), got]() mutable {
+      std::move(h)(got.first, got.second);
+    });
     return;
   }
   box.reader.swap(handler);  // not operator=: in Asio 1.81 it recurses without end
