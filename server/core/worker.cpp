@@ -1,7 +1,5 @@
 #include "core/worker.hpp"
 
-#include <malloc.h>
-
 #include <algorithm>
 #include <cassert>
 
@@ -100,7 +98,7 @@ std::size_t worker::force_close_all() {
 steady_clock::time_point worker::look_at_sessions(steady_clock::time_point now) {
   const bool tight = shared_.budget.tight();
   // After a flood of large frames is refused or done, give its memory back.
-  if (shared_.budget.worth_trimming()) ::malloc_trim(0);
+  if (shared_.budget.worth_trimming()) shared_.trimmer.request();
   if (reply_scratch_.capacity() > reply_scratch_keep) {
     std::vector<std::byte>().swap(reply_scratch_);
     reply_scratch_.reserve(read_scratch_size);

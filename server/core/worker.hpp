@@ -28,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/heap_trimmer.hpp"
 #include "core/memory_budget.hpp"
 #include "core/server_config.hpp"
 #include "core/session_tracker.hpp"
@@ -88,6 +89,7 @@ struct shared_state {
   const std::shared_ptr<const session_settings> first_settings;
   session_tracker tracker;
   memory_budget budget;
+  heap_trimmer trimmer;  // malloc_trim off the I/O threads
   // For /readyz: false from the moment a drain starts (worker 0 writes it).
   std::atomic<bool> accepting{true};
   // HTTP connections open (--http), held to --max-connections apart from the
