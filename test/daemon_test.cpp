@@ -107,6 +107,48 @@ BOOST_AUTO_TEST_CASE(a_stale_pid_file_is_replaced) {
   BOOST_TEST(!std::filesystem::exists(pid_path));
 }
 
+// A pid file path that someone pointed at another file (a symbolic link) is
+// never written through: the start is refused with exit 73 and the target
+// keeps its contents. Nor is anything but a regular file written.
+BOOST_AUTO_TEST_CASE(a_pid_file_that_is_a_symlink_or_no_regular_file_is_refused_with_exit_73) {
+  const std::string target = path_in_scratch("precious.txt");
+  write_file(target, "do not overwrite\n");
+  const std::string link = path_in_scratch("linked.pid");
+  std::filesystem::remove(link);
+  std::filesystem::create_symlink(target, link);
+  const auto linked = test::run({server_bin, "--listen", "tcp://127.0.0.1:0", "--pid-file", link});
+  BOOST_TEST(linked.exit_code == 73, linked.err);
+  BOOST_TEST(contains(linked.err, "cannot write --pid-file " + link + ": it is a symbolic link"),
+             linked.err);
+  BOOST_TEST(read_file(target) == "do not overwrite\n");
+  // A dangling link would be created through: refused too.
+  const std::string dangling = path_in_scratch("dangling.pid");
+  std::filesystem::remove(dangling);
+  std::filesystem::create_symlink(path_in_scratch("created-through-link"), dangling);
+  const auto through =
+      test::run({server_bin, "--listen", "tcp://127.0.0.1:0", "--pid-file", dangling});
+  BOOST_TEST(through.exit_code == 73, through.err);
+  BOOST_TEST(!std::filesystem::exists(path_in_scratch("created-through-link")));
+
+  const std::string fifo = path_in_scratch("fifo.pid");
+  std::filesystem::remove(fifo);
+  BOOST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  const auto piped = test::run({server_bin, "--listen", "tcp://127.0.0.1:0", "--pid-file", fifo});
+  BOOST_TEST(piped.exit_code == 73, piped.err);
+  BOOST_TEST(contains(piped.err, "not a regular file"), piped.err);
+
+  if (::geteuid() == 0) {  // only root can give a file away
+    const std::string foreign = path_in_scratch("foreign.pid");
+    write_file(foreign, "1\n");
+    BOOST_REQUIRE(::chown(foreign.c_str(), 65534, 65534) == 0);
+    const auto theirs =
+        test::run({server_bin, "--listen", "tcp://127.0.0.1:0", "--pid-file", foreign});
+    BOOST_TEST(theirs.exit_code == 73, theirs.err);
+    BOOST_TEST(contains(theirs.err, "owned by uid 65534"), theirs.err);
+    BOOST_TEST(read_file(foreign) == "1\n");
+  }
+}
+
 BOOST_AUTO_TEST_CASE(of_servers_started_at_once_on_one_pid_file_exactly_one_runs) {
   const std::string pid_path = path_in_scratch("race.pid");
   for (int round = 0; round < 5; ++round) {

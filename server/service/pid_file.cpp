@@ -9,22 +9,48 @@
 #include <cstring>
 #include <string>
 
+#include "exit_codes.hpp"
 #include "failure.hpp"
 
 namespace server {
 
 namespace {
 
+[[noreturn]] void cannot_write(const std::string& path, const std::string& why) {
+  throw cli::failure(cli::exit_code::cant_create, "cannot write --pid-file " + path + ": " + why);
+}
 [[noreturn]] void cannot_write(const std::string& path) {
-  throw cli::unavailable("cannot write --pid-file " + path + ": " + std::strerror(errno));
+  cannot_write(path, std::strerror(errno));
+}
+
+// The path must name the server's own regular file, not a link to (or a
+// device, fifo or someone else's file that would be) written through.
+void check_is_ours(int fd, const std::string& path) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) cannot_write(path);
+  if (!S_ISREG(st.st_mode)) cannot_write(path, "not a regular file");
+  if (st.st_uid != ::geteuid()) {
+    cannot_write(path, "owned by uid " + std::to_string(st.st_uid) + ", not by this server's (" +
+                           std::to_string(::geteuid()) + ")");
+  }
 }
 
 }  // namespace
 
 pid_file::pid_file(std::string path) : path_(std::move(path)) {
   for (;;) {
-    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    // O_NOFOLLOW: a symbolic link is refused (ELOOP), never written through;
+    // O_NONBLOCK: a fifo planted there cannot hang the start.
+    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0644);
+    if (fd_ < 0 && errno == ELOOP) cannot_write(path_, "it is a symbolic link");
     if (fd_ < 0) cannot_write(path_);
+    try {
+      check_is_ours(fd_, path_);
+    } catch (...) {
+      ::close(fd_);
+      fd_ = -1;
+      throw;
+    }
     if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
       const bool held = errno == EWOULDBLOCK;
       char text[32] = {};
