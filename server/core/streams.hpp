@@ -35,6 +35,9 @@ using unix_stream = boost::asio::basic_stream_socket<boost::asio::local::stream_
 template <typename Stream>
 struct stream_traits {
   static constexpr bool readiness_io = true;  // see above
+  // A quiet connection may wait for its socket to be readable, holding no
+  // buffer (session_buffers.hpp); not a stream that reads underneath.
+  static constexpr bool waits_on_socket = true;
   // The stream begins with a handshake of its own (TLS, a WebSocket's
   // upgrade), and ends with a goodbye of its own (close_notify, a close
   // frame); `name` says whose in the log.

@@ -27,7 +27,10 @@ session<Stream>::session(Stream stream, worker& owner, bool proxied)
       settings_(owner.settings()),
       engine_(settings_->engine, &owner.metrics().engine),
       state_(settings_->timeouts, steady_clock::now()),
-      buffers_(owner.shared().budget, !stream_traits<Stream>::readiness_io),
+      buffers_(owner.shared().budget,
+               stream_traits<Stream>::readiness_io      ? session_buffers::style::readiness
+               : stream_traits<Stream>::waits_on_socket ? session_buffers::style::completion
+                                                        : session_buffers::style::always_busy),
       proxied_(proxied) {
   peer_ = peer_of(stream_);
 }
@@ -133,6 +136,10 @@ bool session<Stream>::took(error_code ec, std::size_t n) {
   if (!ec && buffers_.busy()) {
     buffers_.busy_read(n);
   } else if (!ec) {
+    if constexpr (!stream_traits<Stream>::readiness_io) {
+      buffers_.wake(steady_clock::now());  // a quiet TLS connection's socket is readable
+      return false;
+    }
     // Quiet: read what came now, within what the budget allows now.
     const auto scratch =
         owner_.read_scratch().first(std::min(buffers_.read_allowance(), session_buffers::max_read));
@@ -141,6 +148,7 @@ bool session<Stream>::took(error_code ec, std::size_t n) {
     fresh = scratch.first(n);
   }
   if (ec == asio::error::operation_aborted && stream_.is_open()) {
+    buffers_.read_interrupted(steady_clock::now());
     return false;  // interrupted: the loop looks at why
   }
   if (ec) {
@@ -313,6 +321,7 @@ task<void> session<Stream>::handshake() {
       state_.awaiting(activity::working);
       if (!ec) {
         stream_.handshake_done();
+        buffers_.wake(steady_clock::now());  // the request often follows the handshake at once
         co_return;
       }
       if (ec == asio::error::operation_aborted) {

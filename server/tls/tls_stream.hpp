@@ -60,6 +60,7 @@ class tls_stream {
 template <>
 struct stream_traits<tls_stream> {
   static constexpr bool readiness_io = false;
+  static constexpr bool waits_on_socket = true;
   static constexpr bool handshake = true;
   static constexpr const char* name = "TLS";
   static constexpr bool messages = false;

@@ -176,6 +176,17 @@ struct tls_peer {
     char reply[proto::header_size];
     asio::read(s, asio::buffer(reply));
   }
+  // An ECHO of `size` bytes; the type of its reply (0x83, or 0xFF: ERROR).
+  int echo(std::size_t size) {
+    const std::string frame = frame_bytes(proto::frame_type::echo, 2, std::string(size, 'e'));
+    asio::write(s, asio::buffer(frame));
+    std::string header(proto::header_size, '\0');
+    asio::read(s, asio::buffer(header));
+    const auto head = proto::decode_frame(proto::as_bytes(header), 0);
+    std::string payload(head.decoded.header.length, '\0');
+    asio::read(s, asio::buffer(payload));
+    return head.decoded.header.type;
+  }
   asio::io_context io;
   asio::ssl::context ctx;
   asio::ssl::stream<asio::ip::tcp::socket> s;
