@@ -5,7 +5,6 @@
 
 #include <boost/test/unit_test.hpp>
 #include <cstdlib>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <utility>
@@ -124,15 +123,6 @@ BOOST_AUTO_TEST_CASE(a_header_from_outside_proxy_from_is_refused) {
   BOOST_TEST(srv.terminate() == 0);
 }
 
-// The server's resident memory, in KiB.
-long rss_kib(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(status, line);) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return -1;
-}
-
 BOOST_AUTO_TEST_CASE(a_silent_proxied_connection_costs_little_more_than_a_quiet_plain_one) {
   // A quiet plain connection costs about 1.2 KB; one to a PROXY listener
   // that has sent nothing yet must not cost much more (it held a 2 KiB
@@ -151,13 +141,7 @@ BOOST_AUTO_TEST_CASE(a_silent_proxied_connection_costs_little_more_than_a_quiet_
   BOOST_TEST_REQUIRE(test::wait_until([&] {
     return test::ss_count_held_by(pid, "established", "sport = :" + srv.port()) == connections;
   }));
-  long last = rss_kib(pid);
-  BOOST_TEST(test::wait_until(
-      [&] {
-        const long now = rss_kib(pid);
-        return std::exchange(last, now) == now;
-      },
-      std::chrono::seconds(10), std::chrono::milliseconds(100)));
+  const long last = settled_rss_kib(pid);
   const long per_connection = (last - before) * 1024 / connections;
   BOOST_TEST_MESSAGE("a silent proxied connection: " << per_connection << " B");
   BOOST_TEST(per_connection < 2600);

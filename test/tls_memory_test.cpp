@@ -3,6 +3,7 @@
 // reads grew, and holds (and is charged) nothing of its own, as a quiet
 // plain one does. Shares its runner with transport_test.cpp.
 #include <boost/test/unit_test.hpp>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -72,6 +73,55 @@ BOOST_AUTO_TEST_CASE(idle_tls_connections_are_charged_nothing) {
   BOOST_TEST(answered_within_10s(srv.port(1), 512 * 1024));
   for (auto& peer : idle) peer->ping();  // still served
   BOOST_TEST(srv.terminate() == 0);
+}
+
+namespace {
+
+// 300 peers that each send a 105-byte record announcing a 131,000-byte
+// ClientHello, and then nothing: each handshake they start makes OpenSSL
+// hold about 200 KB until --handshake-timeout (60 s here). Returns the
+// server's RSS growth in KiB once it settles, checking meanwhile that a
+// plain client is served.
+long rss_growth_under_stalled_handshakes(std::vector<std::string> more) {
+  auto args = tls_args();
+  args.insert(args.end(), {"--listen", "tcp://127.0.0.1:0", "--handshake-timeout", "60",
+                           "--log-level", "error"});
+  args.insert(args.end(), more.begin(), more.end());
+  server srv(args, 2);
+  const pid_t pid = srv.process().pid();
+  const long before = settled_rss_kib(pid);
+  std::string hello = {0x01, 0x01, static_cast<char>(0xff), static_cast<char>(0xb8), 0x03, 0x03};
+  hello.resize(100, '\0');
+  const std::string record = std::string{0x16, 0x03, 0x01, 0x00, 100} + hello;
+  std::vector<std::unique_ptr<test::blocking_peer>> stalled;
+  for (int i = 0; i < 300; ++i) {  // within the test's own 1,024 descriptors
+    stalled.push_back(
+        std::make_unique<test::blocking_peer>(static_cast<std::uint16_t>(std::stoi(srv.port()))));
+    stalled.back()->send(record);
+  }
+  const long growth = settled_rss_kib(pid) - before;
+  BOOST_TEST_MESSAGE("300 stalled handshakes: server RSS +" << growth / 1024 << " MiB");
+  BOOST_TEST(plain_echo_answered(srv.port(1), 1024));
+  stalled.clear();
+  BOOST_TEST(srv.terminate() == 0);
+  return growth;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(stalled_handshakes_are_capped_per_worker) {
+  // The default cap, 32 handshakes in progress per worker: the rest wait in
+  // the listen queue, costing the server nothing (60 MB uncapped).
+  if (std::getenv("ASIO_SERVER_SANITIZED") != nullptr) return;  // memory is the sanitizer's
+  BOOST_TEST(rss_growth_under_stalled_handshakes({"--threads", "2"}) < 20 * 1024);
+}
+
+BOOST_AUTO_TEST_CASE(handshakes_in_progress_are_charged_to_the_memory_budget) {
+  // No cap to speak of, but a 16 MiB budget, which each handshake in
+  // progress is charged against: the server stays within it, plus a margin.
+  if (std::getenv("ASIO_SERVER_SANITIZED") != nullptr) return;
+  BOOST_TEST(rss_growth_under_stalled_handshakes(
+                 {"--max-tls-handshakes", "1000", "--max-buffered-bytes", "16M"}) < 28 * 1024);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -19,6 +19,7 @@
 #include "frame_codec.hpp"
 #include "http/http_session.hpp"
 #include "session/session.hpp"
+#include "tls/handshake_slot.hpp"
 #include "tls/tls_session.hpp"
 
 namespace server {
@@ -242,7 +243,8 @@ asio::awaitable<void> listener::accept_connections(
           boost::system::error_code ec;
           socket.set_option(tcp::no_delay(true), ec);
           if (live.keepalive_seconds != 0) set_keepalive(socket, live.keepalive_seconds);
-          start_tls_session(std::move(socket), **tls_, owner, proxied);
+          start_tls_session(std::move(socket), **tls_, owner, proxied,
+                            handshake_slot(owner.tls_handshakes(), owner.shared().budget));
         });
   } else {
     co_await accept_loop<tcp::acceptor, tcp_stream>(
@@ -301,6 +303,33 @@ asio::awaitable<void> listener::accept_loop(Acceptor& acceptor,
       take(std::move(socket), owner);
     }
   };
+  // TLS: the next worker (from `next` on) with a free handshake slot while
+  // the budget has room for one more (tls/handshake_slot.hpp); false when
+  // there is none, and the connection waits in the listen queue.
+  steady_clock::time_point said_full{};
+  const auto room_for_a_handshake = [&] {
+    if (where_.kind != transport::tls) return true;
+    const server_config& live = workers[0]->config();
+    if (workers[0]->shared().budget.fits(handshake_slot::charge)) {
+      for (std::size_t i = 0; i < workers.size(); ++i) {
+        const std::size_t candidate = (next + i) % workers.size();
+        if (workers[candidate]->tls_handshakes().load(std::memory_order_relaxed) <
+            live.max_tls_handshakes) {
+          next = candidate;
+          return true;
+        }
+      }
+    }
+    const auto now = steady_clock::now();
+    if (now - said_full >= std::chrono::seconds(10)) {
+      spdlog::warn(
+          "{}: {} TLS handshakes in progress on every worker (--max-tls-handshakes), or the "
+          "memory budget used up: new TLS connections wait in the listen queue",
+          name_, live.max_tls_handshakes);
+      said_full = now;
+    }
+    return false;
+  };
   // However the loop ends (even as its io_context is destroyed, after the
   // listener): it refers to this frame.
   struct forget {
@@ -308,6 +337,14 @@ asio::awaitable<void> listener::accept_loop(Acceptor& acceptor,
     ~forget() { *f = nullptr; }
   } forget_on_exit{take_queued_};
   while (acceptor.is_open()) {
+    if (!room_for_a_handshake()) {
+      // Polled, since a slot frees on another thread: every millisecond
+      // while all are taken (a thousand looks a second at most, only then),
+      // so a slot is taken again at most 1 ms after it frees.
+      backoff.expires_after(std::chrono::milliseconds(1));
+      co_await backoff.async_wait(net::use_tuple);
+      continue;
+    }
     worker& owner = *workers[next];
     // Accepted onto the owner's io_context, so the socket is its from the start.
     Socket socket(owner.context());

@@ -68,6 +68,10 @@ struct server_config {
   // `budget_grace` is refused with ERROR 4.
   std::size_t max_buffered_bytes = 256 * 1024 * 1024;
   std::chrono::milliseconds budget_grace{std::chrono::seconds(1)};
+  // TLS handshakes in progress at once on one worker (each also charged to
+  // max_buffered_bytes, tls/handshake_slot.hpp); more TLS connections wait
+  // in the listen queue until one finishes.
+  std::size_t max_tls_handshakes = 32;
   // A connection that sends no byte for this long after connecting is closed.
   std::chrono::milliseconds handshake_timeout{std::chrono::seconds(10)};
   // A connection with no complete request for this long is closed (a frame

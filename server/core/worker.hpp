@@ -160,6 +160,10 @@ class worker {
   // frames; the watchdog's next look gives such a size back.
   static constexpr std::size_t reply_scratch_keep = 4 * read_scratch_size;
 
+  // TLS handshakes in progress on this worker (tls/handshake_slot.hpp):
+  // counted up by the accepting thread, down by this one.
+  std::atomic<std::uint32_t>& tls_handshakes() noexcept { return tls_handshakes_; }
+
   // What this worker's sessions (and, on worker 0, the accept loops)
   // count: written on this worker's thread only, read by scrapes anywhere.
   metrics::worker_metrics& metrics() noexcept { return metrics_; }
@@ -177,6 +181,7 @@ class worker {
   // go before its io_context.
   unsigned index_;
   metrics::worker_metrics metrics_;
+  std::atomic<std::uint32_t> tls_handshakes_{0};
   shared_state& shared_;
   std::function<void(std::exception_ptr)> on_failure_;
   std::shared_ptr<const session_settings> settings_;

@@ -68,7 +68,8 @@ std::variant<server_options, std::string> parse(const std::vector<std::string>& 
   o.start_dir = start_dir;
   server_config& c = o.config;
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  cli::count port{c.port}, threads{cores}, max_connections{c.max_connections};
+  cli::count port{c.port}, threads{cores}, max_connections{c.max_connections},
+      max_tls_handshakes{c.max_tls_handshakes};
   cli::byte_size max_frame{c.max_frame}, max_buffered{c.max_buffered_bytes};
   cli::duration idle = seconds_of(c.idle_timeout), drain = seconds_of(c.drain_timeout),
                 handshake = seconds_of(c.handshake_timeout), write = seconds_of(c.write_timeout),
@@ -168,6 +169,12 @@ std::variant<server_options, std::string> parse(const std::vector<std::string>& 
      "is used up, connections holding more than 4 KiB are not read, and a frame "
      "that cannot go on within a second is refused with ERROR 4; others are "
      "served as usual")
+    ("max-tls-handshakes",
+     po::value(&max_tls_handshakes)->default_value(max_tls_handshakes)->value_name("N"),
+     "TLS handshakes in progress at once on each I/O thread; more TLS "
+     "connections wait in the listen queue until one finishes, so that a flood "
+     "of handshakes cannot crowd out the connections being served. Each one in "
+     "progress also counts 200 KiB against --max-buffered-bytes")
     ("handshake-timeout", po::value(&handshake)->default_value(handshake)->value_name("DURATION"),
      "close a connection that sends nothing for this long after connecting")
     ("idle-timeout", po::value(&idle)->default_value(idle)->value_name("DURATION"),
@@ -258,6 +265,7 @@ std::variant<server_options, std::string> parse(const std::vector<std::string>& 
       .check("--threads", threads, 1, 1024)
       .check("--max-frame", max_frame, 1, std::uint64_t{1} << 30)
       .check("--max-connections", max_connections, 1, 1'000'000)
+      .check("--max-tls-handshakes", max_tls_handshakes, 1, 100'000)
       .check("--max-buffered-bytes", max_buffered, std::uint64_t{1} << 20, std::uint64_t{1} << 40)
       .require(max_frame.value <= max_buffered.value,
                "--max-frame cannot be more than --max-buffered-bytes: a frame must fit in it")
@@ -321,6 +329,7 @@ std::variant<server_options, std::string> parse(const std::vector<std::string>& 
   c.threads = static_cast<unsigned>(threads.value);
   c.max_frame = static_cast<std::uint32_t>(max_frame.value);
   c.max_connections = max_connections.value;
+  c.max_tls_handshakes = max_tls_handshakes.value;
   c.max_buffered_bytes = max_buffered.value;
   c.mode = mode == "echo" ? service_mode::echo : service_mode::protocol;
   c.idle_timeout = idle.ms();

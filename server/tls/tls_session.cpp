@@ -10,8 +10,8 @@
 namespace server {
 
 void start_tls_session(tcp_stream socket, boost::asio::ssl::context& context, worker& owner,
-                       bool proxied) {
-  start_session(tls_stream(std::move(socket), context), owner, proxied);
+                       bool proxied, handshake_slot slot) {
+  start_session(tls_stream(std::move(socket), context, std::move(slot)), owner, proxied);
 }
 
 template class session<tls_stream>;

@@ -11,13 +11,14 @@
 
 #include "core/streams.hpp"
 #include "session/session_state.hpp"
+#include "tls/handshake_slot.hpp"
 
 namespace server {
 
 class tls_stream {
  public:
-  tls_stream(tcp_stream socket, boost::asio::ssl::context& context)
-      : stream_(std::move(socket), context) {}
+  tls_stream(tcp_stream socket, boost::asio::ssl::context& context, handshake_slot slot)
+      : stream_(std::move(socket), context), slot_(std::move(slot)) {}
 
   template <typename Token>
   auto async_handshake(Token&& token) {
@@ -51,10 +52,14 @@ class tls_stream {
   // The handshake completed: TLS records can be exchanged, and close_notify
   // said at the end.
   bool established = false;
-  void handshake_done() noexcept { established = true; }
+  void handshake_done() noexcept {
+    established = true;
+    slot_.release();
+  }
 
  private:
   boost::asio::ssl::stream<tcp_stream> stream_;
+  handshake_slot slot_;  // released when the handshake is done, or with the stream
 };
 
 template <>

@@ -16,9 +16,12 @@
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "child_process.hpp"
@@ -156,6 +159,26 @@ inline std::string frame_bytes(proto::frame_type type, std::uint32_t id, std::st
   std::vector<std::byte> out;
   proto::append_frame(out, type, id, payload);
   return {reinterpret_cast<const char*>(out.data()), out.size()};
+}
+
+// The server's resident memory, in KiB, once it stops moving (two looks
+// 100 ms apart agree; 10 s at most): what it holds after an attack.
+inline long rss_kib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+inline long settled_rss_kib(pid_t pid) {
+  long last = rss_kib(pid);
+  const auto give_up = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(100ms);  // the pause between two looks
+    const long now = rss_kib(pid);
+    if (std::exchange(last, now) == now) break;
+  }
+  return last;
 }
 
 namespace asio = boost::asio;
