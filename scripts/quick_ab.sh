@@ -7,6 +7,7 @@
 #   MODE=protocol  the protocol's ECHO (default: raw echo, --mode echo)
 #   ROWS="name:client args;..."  the rows (default: the four raw rows and cpr4)
 #   IDLE=N  also hold N idle connections per side and print RSS per connection
+#   TLS=1  over TLS 1.3 (certificates made by test/transport/make_certs.sh)
 # Prints one line per run; take medians per row and side.
 set -euo pipefail
 BEFORE=${BEFORE:?the older build directory}
@@ -24,12 +25,23 @@ if [ "$MODE" = protocol ]; then
   client_mode=()
 fi
 hz=$(getconf CLK_TCK)
+scheme=tcp
+tls_server=()
+tls_client=()
+if [ "${TLS:-0}" = 1 ]; then
+  certs=$(mktemp -d)
+  trap 'rm -rf "$certs"' EXIT
+  bash "$(dirname "$0")/../test/transport/make_certs.sh" "$certs" >/dev/null
+  scheme=tls
+  tls_server=(--tls-cert "$certs/server.pem" --tls-key "$certs/server.key")
+  tls_client=(--tls --ca "$certs/ca.pem")
+fi
 
 # start DIR: a server pinned to CPU 0; sets pid and port.
 start() {
   out=$(mktemp)
   taskset -c 0 "$1/asio_server" "${server_mode[@]}" --threads 1 --log-level warn \
-    --max-connections 20000 --listen tcp://127.0.0.1:0 >"$out" 2>&1 &
+    --max-connections 20000 --listen "$scheme://127.0.0.1:0" "${tls_server[@]}" >"$out" 2>&1 &
   pid=$!
   port=
   for _ in $(seq 50); do
@@ -54,13 +66,13 @@ for rep in $(seq "$REPS"); do
       [ "$side" = after ] && dir=$AFTER
       start "$dir"
       t0=$(awk '{print $14+$15}' "/proc/$pid/stat")
-      json=$(taskset -c 1 "$CLIENT" --host 127.0.0.1 --port "$port" "${client_mode[@]}" --bench \
+      json=$(taskset -c 1 "$CLIENT" --host 127.0.0.1 --port "$port" "${client_mode[@]}" "${tls_client[@]}" --bench \
         "${args[@]}" --duration 2 --warmup 0 --json)
       t1=$(awk '{print $14+$15}' "/proc/$pid/stat")
       stop
       n=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["answered"])' <<<"$json")
       ticks=$((t1 - t0))
-      echo "rep $rep $side $MODE $name: $n msgs, $ticks ticks, $((n * hz / (ticks > 0 ? ticks : 1))) per CPU-second"
+      echo "rep $rep $side $MODE$([ "$scheme" = tls ] && echo +tls) $name: $n msgs, $ticks ticks, $((n * hz / (ticks > 0 ? ticks : 1))) per CPU-second"
     done
   done
   if [ "$IDLE" -gt 0 ]; then
@@ -71,7 +83,7 @@ for rep in $(seq "$REPS"); do
       sleep 0.3
       r0=$(rss_bytes "$pid")
       log=$(mktemp)
-      taskset -c 1 "$CLIENT" --host 127.0.0.1 --port "$port" "${client_mode[@]}" --bench --idle \
+      taskset -c 1 "$CLIENT" --host 127.0.0.1 --port "$port" "${client_mode[@]}" "${tls_client[@]}" --bench --idle \
         -c "$IDLE" --duration 3 --json >/dev/null 2>"$log" &
       client=$!
       for _ in $(seq 600); do

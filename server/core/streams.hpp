@@ -6,11 +6,11 @@
 //  - readiness: the socket is non-blocking; a quiet connection waits for
 //    readability with no buffer and reads into its worker's scratch, and
 //    replies go out with a non-blocking write straight from the scratch.
-//    Plain sockets, where this costs nothing and saves memory.
+//    Plain sockets and TLS (OpenSSL on the non-blocking socket), where this
+//    costs nothing and saves memory.
 //  - completion: every read goes into the connection's own buffer and every
-//    reply is queued before it is written, because TLS turns one read into
-//    reads and writes of records, which only its own asynchronous
-//    operations get right.
+//    reply is queued before it is written: a WebSocket, whose messages
+//    Beast reads and writes with its own asynchronous operations.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -35,9 +35,6 @@ using unix_stream = boost::asio::basic_stream_socket<boost::asio::local::stream_
 template <typename Stream>
 struct stream_traits {
   static constexpr bool readiness_io = true;  // see above
-  // A quiet connection may wait for its socket to be readable, holding no
-  // buffer (session_buffers.hpp); not a stream that reads underneath.
-  static constexpr bool waits_on_socket = true;
   // The stream begins with a handshake of its own (TLS, a WebSocket's
   // upgrade), and ends with a goodbye of its own (close_notify, a close
   // frame); `name` says whose in the log.

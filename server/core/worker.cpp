@@ -108,7 +108,7 @@ steady_clock::time_point worker::look_at_sessions(steady_clock::time_point now) 
   // While connections hold much memory (over half the budget, or more than
   // a trim's worth), look often enough to take it back promptly when the
   // budget runs short, and to trim after it is given back. Not for what
-  // idle connections hold (a TLS connection's buffer): that would walk
+  // idle connections hold (a WebSocket's buffer): that would walk
   // every session four times a second for as long as one is open.
   const auto& budget = shared_.budget;
   if (budget.used() > std::min(budget.limit() / 2, memory_budget::trim_step) &&

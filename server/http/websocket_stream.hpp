@@ -132,7 +132,6 @@ class websocket_stream {
 template <>
 struct stream_traits<websocket_stream> {
   static constexpr bool readiness_io = false;
-  static constexpr bool waits_on_socket = false;  // Beast reads underneath
   static constexpr bool handshake = true;
   static constexpr const char* name = "WebSocket";
   static constexpr bool messages = true;

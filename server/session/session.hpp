@@ -41,9 +41,9 @@
 // transport is served by this same coroutine and engine: plain TCP and Unix
 // sockets are instantiated in session.cpp, TLS in tls/tls_session.cpp, and
 // plain TCP pays for nothing the others need. A TLS session begins with its
-// handshake, reads into its own buffer always and queues its replies before
-// writing them (TLS does its I/O by completion), and says close_notify in
-// its goodbye; the rest is the same code.
+// handshake and says close_notify in its goodbye; a WebSocket session reads
+// into its own buffer always and queues its replies before writing them
+// (Beast does its I/O by completion); the rest is the same code.
 #pragma once
 
 #include <chrono>

@@ -5,15 +5,12 @@
 namespace server {
 
 void session_buffers::before_read(steady_clock::time_point now) {
-  // A completion stream cools down only when its read is interrupted
-  // (read_interrupted()).
-  if (style_ != style::readiness) return;
   const bool tight = budget_->tight();
   // A busy buffer that would have to grow (for a large frame) grows only
   // within the budget; otherwise the connection reads as a quiet one.
   const bool must_grow = in.capacity() - in.size() < busy_read_;
   if (should_cool_down(now, tight) ||
-      (busy_ && style_ == style::readiness && must_grow &&
+      (busy_ && !always_busy_ && must_grow &&
        !budget_->fits(std::max<std::size_t>(busy_read_, in.capacity())))) {
     cool_down();
   }
@@ -69,9 +66,9 @@ void session_buffers::replies_sent() {
 }
 
 void session_buffers::cool_down() {
-  busy_ = style_ == style::always_busy;
+  busy_ = always_busy_;
   busy_streak_ = 0;
-  busy_read_ = style_ == style::readiness ? min_busy_read : first_completion_read;
+  busy_read_ = always_busy_ ? first_always_busy_read : min_busy_read;
   in.shrink_to_fit();  // keeps the start of a frame, if any, at its size
   account();
 }
@@ -79,9 +76,9 @@ void session_buffers::cool_down() {
 void session_buffers::clear() {
   // Not busy any more either: the watchdog must not interrupt a goodbye's
   // linger to cool a buffer down that is gone.
-  busy_ = style_ == style::always_busy;
+  busy_ = always_busy_;
   busy_streak_ = 0;
-  busy_read_ = style_ == style::readiness ? min_busy_read : first_completion_read;
+  busy_read_ = always_busy_ ? first_always_busy_read : min_busy_read;
   in.consume(in.size());
   in.release();
   out.consume(out.size());

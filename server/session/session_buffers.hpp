@@ -4,17 +4,11 @@
 // is `in` then). Every change in their size goes through here, so that the
 // server's memory budget (memory_budget.hpp) always knows what is held.
 //
-// Quiet or busy: a quiet connection waits for its socket to be readable
-// with no buffer at all. A plain one then reads through its worker's scratch
+// Quiet or busy: a quiet connection reads through its worker's scratch
 // buffer and keeps nothing; once its reads keep coming (reads_to_get_busy
 // in a row, each within busy_gap of the last) it reads into a buffer of its
 // own, which spares Asio an epoll_ctl per wait, and gives it back after
 // cool_down_after without a read, or at once when the budget runs short.
-// A TLS connection (completion I/O, streams.hpp) always reads into a buffer
-// of its own, so readable makes it busy at once; it cools down the same way,
-// which is what makes an idle TLS connection hold (and be charged) nothing
-// here. A WebSocket's messages come through Beast, whose reads run under
-// the session's: it never waits on its socket, so it is always busy.
 #pragma once
 
 #include <algorithm>
@@ -41,9 +35,10 @@ class session_buffers {
   static constexpr std::size_t max_read = 64 * 1024;
   // A busy connection's buffer starts here and doubles while reads fill it.
   static constexpr std::size_t min_busy_read = 16 * 1024;
-  // Where a completion (TLS, WebSocket) connection's buffer starts: small,
-  // since most requests are, and doubling like any other when reads fill it.
-  static constexpr std::size_t first_completion_read = 4 * 1024;
+  // Where an always-busy (WebSocket) connection's buffer starts: it is held while
+  // the connection idles, so small, and doubles like any other when reads
+  // fill it.
+  static constexpr std::size_t first_always_busy_read = 4 * 1024;
   // What any connection may keep of a frame even when the budget is used
   // up, so that small requests split across reads are always served.
   static constexpr std::size_t small_holding = 4 * 1024;
@@ -51,17 +46,13 @@ class session_buffers {
   static constexpr std::uint8_t reads_to_get_busy = 4;
   static constexpr std::chrono::seconds cool_down_after{1};
 
-  enum class style : std::uint8_t {
-    readiness,   // plain TCP, Unix: quiet reads go through the scratch
-    completion,  // TLS: every read goes into `in`; quiet waits for readable
-    always_busy  // a WebSocket: every read goes into `in`, never quiet
-  };
-  // A completion stream starts busy: its first read follows its handshake.
-  session_buffers(memory_budget& budget, style reads) noexcept
+  // `always_busy`: reads always go into the connection's own buffer, which
+  // is never given back while it lives (a WebSocket, see streams.hpp).
+  session_buffers(memory_budget& budget, bool always_busy) noexcept
       : budget_(&budget),
-        busy_read_(reads == style::readiness ? min_busy_read : first_completion_read),
-        style_(reads),
-        busy_(reads != style::readiness) {}
+        busy_read_(always_busy ? first_always_busy_read : min_busy_read),
+        always_busy_(always_busy),
+        busy_(always_busy) {}
   ~session_buffers() { budget_->release(charged_); }
   session_buffers(const session_buffers&) = delete;
   session_buffers& operator=(const session_buffers&) = delete;
@@ -82,31 +73,15 @@ class session_buffers {
   }
   // Whether the watchdog should interrupt a busy read so that it cools down.
   bool should_cool_down(steady_clock::time_point now, bool tight) const noexcept {
-    return busy_ && style_ != style::always_busy && (tight || now - last_read_ >= cool_down_after);
-  }
-  // A completion stream's read was interrupted: cools it down if it is due.
-  // Only here, while no read is under way: a TLS read that was waiting for
-  // the socket has left nothing decrypted or undecrypted above it, so a wait
-  // for readable is all that is needed to go on (after a read that
-  // completed, OpenSSL may hold more of the peer's bytes already).
-  void read_interrupted(steady_clock::time_point now) {
-    if (style_ == style::completion && should_cool_down(now, budget_->tight())) cool_down();
-  }
-  // A completion stream's socket is readable (or its handshake is done): it
-  // reads into `in` now, and cools down again a cool_down_after from `now`
-  // without a read.
-  void wake(steady_clock::time_point now) noexcept {
-    busy_ = true;
-    busy_read_ = first_completion_read;
-    last_read_ = now;
+    return busy_ && !always_busy_ && (tight || now - last_read_ >= cool_down_after);
   }
   steady_clock::time_point cool_down_at() const noexcept { return last_read_ + cool_down_after; }
 
   // The wait for the next bytes from `stream`, as one operation completing
-  // with (error, bytes). Busy: a read into `in`, within what the budget
-  // allows now, landed by busy_read(). Quiet: a wait until readable, with no
-  // buffer, completing with 0 bytes; the session then reads what came into
-  // its worker's scratch (plain), or wakes the buffers and reads (TLS).
+  // with (error, bytes). Busy (and a completion stream, always): a read
+  // into `in`, within what the budget allows now, landed by busy_read().
+  // Quiet: a wait until readable, with no buffer, completing with 0 bytes;
+  // the session then reads what came into its worker's scratch.
   // `expected_total` is the size of the frame `in` holds the start of.
   template <typename Stream>
   auto read(Stream& stream, std::size_t expected_total);
@@ -136,7 +111,7 @@ class session_buffers {
   steady_clock::time_point last_read_{};
   std::uint32_t busy_read_;
   std::uint8_t busy_streak_ = 0;
-  style style_;
+  bool always_busy_;
   bool busy_;
 };
 
@@ -146,13 +121,15 @@ auto session_buffers::read(Stream& stream, std::size_t expected_total) {
   using boost::system::error_code;
   return asio::async_initiate<decltype(net::tuple_op), void(error_code, std::size_t)>(
       [this, &stream, expected_total](auto handler) {
-        if (!busy_) {
-          // The one operation an idle connection keeps: memory of its size.
-          lowest(stream).async_wait(
-              asio::socket_base::wait_read,
-              asio::bind_allocator(net::exact_allocator<void>(),
-                                   [h = std::move(handler)](error_code ec) mutable { h(ec, 0); }));
-          return;
+        if constexpr (stream_traits<Stream>::readiness_io) {
+          if (!busy_) {
+            // The one operation an idle connection keeps: memory of its size.
+            stream.async_wait(Stream::wait_read,
+                              asio::bind_allocator(
+                                  net::exact_allocator<void>(),
+                                  [h = std::move(handler)](error_code ec) mutable { h(ec, 0); }));
+            return;
+          }
         }
         const auto space = busy_space(expected_total);
         const std::size_t n = std::min(space.size(), read_allowance());

@@ -27,10 +27,7 @@ session<Stream>::session(Stream stream, worker& owner, bool proxied)
       settings_(owner.settings()),
       engine_(settings_->engine, &owner.metrics().engine),
       state_(settings_->timeouts, steady_clock::now()),
-      buffers_(owner.shared().budget,
-               stream_traits<Stream>::readiness_io      ? session_buffers::style::readiness
-               : stream_traits<Stream>::waits_on_socket ? session_buffers::style::completion
-                                                        : session_buffers::style::always_busy),
+      buffers_(owner.shared().budget, !stream_traits<Stream>::readiness_io),
       proxied_(proxied) {
   peer_ = peer_of(stream_);
 }
@@ -136,19 +133,16 @@ bool session<Stream>::took(error_code ec, std::size_t n) {
   if (!ec && buffers_.busy()) {
     buffers_.busy_read(n);
   } else if (!ec) {
-    if constexpr (!stream_traits<Stream>::readiness_io) {
-      buffers_.wake(steady_clock::now());  // a quiet TLS connection's socket is readable
-      return false;
+    if constexpr (stream_traits<Stream>::readiness_io) {
+      // Quiet: read what came now, within what the budget allows now.
+      const auto scratch = owner_.read_scratch().first(
+          std::min(buffers_.read_allowance(), session_buffers::max_read));
+      n = stream_.read_some(asio::buffer(scratch.data(), scratch.size()), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) ec.clear();
+      fresh = scratch.first(n);
     }
-    // Quiet: read what came now, within what the budget allows now.
-    const auto scratch =
-        owner_.read_scratch().first(std::min(buffers_.read_allowance(), session_buffers::max_read));
-    n = lowest(stream_).read_some(asio::buffer(scratch.data(), scratch.size()), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) ec.clear();
-    fresh = scratch.first(n);
   }
   if (ec == asio::error::operation_aborted && stream_.is_open()) {
-    buffers_.read_interrupted(steady_clock::now());
     return false;  // interrupted: the loop looks at why
   }
   if (ec) {
@@ -212,8 +206,9 @@ bool session<Stream>::answer(proto::bytes_view fresh) {
   error_code ec;
   const bool all_sent = send_now(ec);
   // The requests' time in the server: from their read to their replies
-  // written (or queued, for a peer that is slow to take them or for TLS,
-  // which writes asynchronously: a slow reader is not a slow request).
+  // written (or queued, for a peer that is slow to take them or for a
+  // WebSocket, which writes asynchronously: a slow reader is not a slow
+  // request).
   if (r.answered != 0) owner_.metrics().latency.observe(steady_clock::now() - now, r.answered);
   if (all_sent) return false;
   if (ec) {
@@ -228,28 +223,28 @@ template <typename Stream>
 bool session<Stream>::send_now(error_code& ec) {
   std::vector<std::byte>& replies = owner_.reply_scratch();
   if constexpr (!stream_traits<Stream>::readiness_io) {
-    // Only an asynchronous write may take TLS records: queue them all.
+    // Only an asynchronous write may take a WebSocket's messages: queue them.
     if (replies.empty()) return true;
     buffers_.queue_replies(replies);
     replies.clear();
     return false;
+  } else {
+    std::size_t sent = 0;
+    while (sent < replies.size()) {
+      sent += stream_.write_some(asio::buffer(replies.data() + sent, replies.size() - sent), ec);
+      if (ec) break;
+    }
+    owner_.metrics().bytes_out.add(sent);
+    const bool all = sent == replies.size();
+    if (!all && (ec == asio::error::would_block || ec == asio::error::try_again)) {
+      // The peer is behind: the rest waits in this session's own buffer,
+      // since the scratch is the next session's as soon as this one awaits.
+      ec.clear();
+      buffers_.queue_replies(proto::bytes_view(replies).subspan(sent));
+    }
+    replies.clear();
+    return all;
   }
-  std::size_t sent = 0;
-  while (sent < replies.size()) {
-    sent +=
-        lowest(stream_).write_some(asio::buffer(replies.data() + sent, replies.size() - sent), ec);
-    if (ec) break;
-  }
-  owner_.metrics().bytes_out.add(sent);
-  const bool all = sent == replies.size();
-  if (!all && (ec == asio::error::would_block || ec == asio::error::try_again)) {
-    // The peer is behind: the rest waits in this session's own buffer, since
-    // the scratch is the next session's as soon as this one awaits.
-    ec.clear();
-    buffers_.queue_replies(proto::bytes_view(replies).subspan(sent));
-  }
-  replies.clear();
-  return all;
 }
 
 template <typename Stream>
@@ -321,7 +316,6 @@ task<void> session<Stream>::handshake() {
       state_.awaiting(activity::working);
       if (!ec) {
         stream_.handshake_done();
-        buffers_.wake(steady_clock::now());  // the request often follows the handshake at once
         co_return;
       }
       if (ec == asio::error::operation_aborted) {
