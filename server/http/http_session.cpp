@@ -1,5 +1,7 @@
 #include "http/http_session.hpp"
 
+#include <algorithm>
+#include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -8,6 +10,8 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "asio_support.hpp"
 #include "core/worker.hpp"
@@ -76,14 +80,25 @@ class http_session final : public http_connection {
       parser.header_limit(header_limit);
       parser.body_limit(body_limit);
       stream_.expires_after(first ? config.handshake_timeout : config.idle_timeout);
-      auto [ec, n] = co_await http::async_read(stream_, buffer, parser, net::use_tuple);
-      if (ec) {
-        if (const auto status = status_for(ec)) {
+      // The header first: how its body is framed decides whether the body
+      // may be read at all.
+      auto [ec, n] = co_await http::async_read_header(stream_, buffer, parser, net::use_tuple);
+      std::optional<http::status> refused;
+      if (!ec) refused = framing_problem(parser.get());
+      if (!ec && !refused && !parser.is_done()) {
+        std::tie(ec, n) = co_await http::async_read(stream_, buffer, parser, net::use_tuple);
+      }
+      if (ec || refused) {
+        if (const auto status = refused ? refused : status_for(ec)) {
           // The request cannot be read to its end: say why, then close.
           request req;
           req.version(11);
           req.keep_alive(false);
-          co_await send(make(req, *status, "text/plain", std::string(ec.message()) + "\n"));
+          const std::string why = !refused ? ec.message()
+                                  : refused == http::status::not_implemented
+                                      ? "a transfer coding this server does not implement"
+                                      : "the request's body has no length this server can trust";
+          co_await send(make(req, *status, "text/plain", why + "\n"));
         }
         break;
       }
@@ -106,6 +121,7 @@ class http_session final : public http_connection {
     }
     beast::error_code ignored;
     stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    co_await linger();
   }
 
  private:
@@ -118,6 +134,44 @@ class http_session final : public http_connection {
         ec != http::error::end_of_stream && ec != http::error::partial_message) {
       return http::status::bad_request;
     }
+    return std::nullopt;
+  }
+
+  // RFC 9112 6.1 and 6.3: a request's body is framed by Content-Length, or
+  // by chunked as its one transfer coding. Any other Transfer-Encoding
+  // leaves its length unknown, and what Beast would then take for the end
+  // of the request (no body at all) is where a proxy in front may see the
+  // body go on: the body would be read as a request of its own (request
+  // smuggling). So: chunked not last (gzip, identity, xchunked, "chunked,
+  // identity"), chunked twice, Transfer-Encoding with Content-Length or in
+  // HTTP/1.0: 400; a coding this server does not implement before a final
+  // chunked ("gzip, chunked"): 501. Either way the connection closes
+  // unread.
+  static std::optional<http::status> framing_problem(const request& req) {
+    const auto fields = req.equal_range(http::field::transfer_encoding);
+    if (fields.first == fields.second) return std::nullopt;
+    if (req.version() < 11 || req.count(http::field::content_length) != 0) {
+      return http::status::bad_request;
+    }
+    std::vector<std::string_view> codings;
+    for (auto f = fields.first; f != fields.second; ++f) {
+      std::string_view list(f->value().data(), f->value().size());
+      while (!list.empty()) {  // bounded: each pass takes at least one character
+        const auto comma = std::min(list.find(','), list.size());
+        std::string_view coding = list.substr(0, comma);
+        list.remove_prefix(std::min(comma + 1, list.size()));
+        coding.remove_prefix(std::min(coding.find_first_not_of(" \t"), coding.size()));
+        coding.remove_suffix(coding.size() -
+                             std::min(coding.find_last_not_of(" \t") + 1, coding.size()));
+        if (!coding.empty()) codings.push_back(coding);
+      }
+    }
+    const auto chunked = [](std::string_view c) { return beast::iequals(c, "chunked"); };
+    if (codings.empty() || !chunked(codings.back()) ||
+        std::count_if(codings.begin(), codings.end(), chunked) != 1) {
+      return http::status::bad_request;
+    }
+    if (codings.size() != 1) return http::status::not_implemented;
     return std::nullopt;
   }
 
@@ -209,6 +263,19 @@ class http_session final : public http_connection {
     response res = make(req, http::status::ok, asset->content_type, std::string(asset->body));
     res.set("Content-Security-Policy", page_policy);
     return res;
+  }
+
+  // What the peer still sends after the last response (the body of a
+  // refused request) is read and dropped until it closes, for at most
+  // --linger-timeout and 64 KiB: a close with bytes unread is a reset,
+  // which can destroy the response before the peer has read it.
+  asio::awaitable<void> linger() {
+    stream_.expires_after(settings_->config.linger_timeout);
+    std::array<char, 1024> sink;
+    for (int i = 0; i < 64; ++i) {
+      auto [ec, n] = co_await stream_.async_read_some(asio::buffer(sink), net::use_tuple);
+      if (ec) break;
+    }
   }
 
   asio::awaitable<bool> send(response res) {

@@ -12,7 +12,9 @@
 //   GET /readyz    200 while the server accepts work, 503 from the moment a
 //                  drain starts (a load balancer stops sending new work
 //                  before connections get GOAWAY)
-// anything else 404, a method other than GET or HEAD 405 with Allow. The
+// anything else 404, a method other than GET or HEAD 405 with Allow. A
+// body framed by anything but Content-Length or chunked alone is 400 (501
+// for an unknown coding before chunked) and a close, its body unread. The
 // parser's limits: headers 8 KiB, bodies 64 KiB (431 and 413); a request
 // must be complete within --handshake-timeout (the first) or
 // --idle-timeout (the next ones on a kept-alive connection). HTTP
