@@ -3,18 +3,22 @@
 #include <algorithm>
 #include <array>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <chrono>
 #include <memory>
 #include <string>
 #include <tuple>
-#include <vector>
+#include <utility>
 
 #include "asio_support.hpp"
 #include "core/worker.hpp"
+#include "http/http_request.hpp"
 #include "http/http_stream.hpp"
 #include "http/metrics_report.hpp"
 #include "http/web_assets.hpp"
@@ -31,9 +35,14 @@ namespace {
 
 constexpr std::size_t header_limit = 8 * 1024;
 constexpr std::size_t body_limit = 64 * 1024;
+// The read buffer: at most a whole header and a read's worth more; a small
+// one (a probe's request fits it) whatever the memory budget says.
+constexpr std::size_t buffer_limit = header_limit + 1024;
+constexpr std::size_t small_buffer = 1024;
 
-using request = http_request;
+using request = http::request<discard_body>;
 using response = http::response<http::string_body>;
+using parser_type = http::request_parser<discard_body>;
 
 // The page's files come from this server only, and nothing in them runs
 // from a message: what a peer sent is shown as text (app.js).
@@ -57,11 +66,15 @@ response make(const request& req, http::status status, std::string_view type, st
 class http_session final : public http_connection {
  public:
   http_session(tcp_stream socket, worker& owner)
-      : stream_(std::move(socket)), owner_(owner), settings_(owner.settings()) {
+      : stream_(std::move(socket)),
+        owner_(owner),
+        settings_(owner.settings()),
+        held_(owner.shared().budget) {
     owner_.attach(*this);
     owner_.metrics().open(metrics::link::http);
   }
   ~http_session() {
+    owner_.http_reading(*this, false);
     owner_.metrics().close(metrics::link::http);
     owner_.http_closed();
   }
@@ -73,32 +86,18 @@ class http_session final : public http_connection {
   }
 
   asio::awaitable<void> run() {
-    beast::flat_buffer buffer;
-    const server_config& config = settings_->config;  // kept alive by settings_ across reloads
     for (bool first = true;; first = false) {
-      http::request_parser<http::string_body> parser;
+      parser_type parser;
       parser.header_limit(header_limit);
       parser.body_limit(body_limit);
-      stream_.expires_after(first ? config.handshake_timeout : config.idle_timeout);
-      // The header first: how its body is framed decides whether the body
-      // may be read at all.
-      auto [ec, n] = co_await http::async_read_header(stream_, buffer, parser, net::use_tuple);
-      std::optional<http::status> refused;
-      if (!ec) refused = framing_problem(parser.get());
-      if (!ec && !refused && !parser.is_done()) {
-        std::tie(ec, n) = co_await http::async_read(stream_, buffer, parser, net::use_tuple);
-      }
-      if (ec || refused) {
-        if (const auto status = refused ? refused : status_for(ec)) {
-          // The request cannot be read to its end: say why, then close.
-          request req;
-          req.version(11);
-          req.keep_alive(false);
-          const std::string why = !refused ? ec.message()
-                                  : refused == http::status::not_implemented
-                                      ? "a transfer coding this server does not implement"
-                                      : "the request's body has no length this server can trust";
-          co_await send(make(req, *status, "text/plain", why + "\n"));
+      // Waiting for a request, or reading one: a connection that may make
+      // room for a new one (worker::http_reading()).
+      owner_.http_reading(*this, true);
+      const read_result got = co_await read_request(parser, first);
+      owner_.http_reading(*this, false);
+      if (got.ec || got.refused) {
+        if (const auto status = got.refused ? got.refused : status_for(got.ec, got.begun)) {
+          co_await send(refusal(*status, got.ec));  // the request cannot be read to its end
         }
         break;
       }
@@ -108,7 +107,8 @@ class http_session final : public http_connection {
           // From here on a session like any other serves the connection
           // (websocket_stream.hpp), counted with the protocol's connections.
           stream_.expires_never();
-          start_websocket_session(std::move(stream_.socket()), std::move(req), owner_);
+          start_websocket_session(std::move(stream_.socket()), http_request(std::move(req.base())),
+                                  owner_);
           co_return;
         }
         if (beast::websocket::is_upgrade(req) && !same_origin(req)) {
@@ -118,16 +118,114 @@ class http_session final : public http_connection {
       response res = respond(req);
       const bool keep_alive = res.keep_alive();
       if (!co_await send(std::move(res)) || !keep_alive) break;
+      // Between two requests a connection holds no buffer, unless the next
+      // request has begun to arrive.
+      if (buffer_.size() == 0) buffer_.shrink_to_fit();
+      header_bytes_ = 0;
+      held_.set(buffer_.capacity());
     }
+    buffer_.clear();
+    buffer_.shrink_to_fit();
+    held_.set(0);
+    owner_.http_reading(*this, true);  // closing: another connection may have its place
     beast::error_code ignored;
     stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
     co_await linger();
   }
 
  private:
+  memory_budget& budget() noexcept { return owner_.shared().budget; }
+
+  struct read_result {
+    beast::error_code ec;
+    bool begun = false;                   // whether any byte of the request had come
+    std::optional<http::status> refused;  // a body framed so that its end is unknown
+  };
+
+  // Reads a request into `parser`: the header, and then, if its framing is
+  // sound (framing_problem()), the body, dropped as it comes (discard_body:
+  // no path takes one). The buffer grows as it must, charged to the budget
+  // as it does. Deadlines: until the request's first byte, --handshake-
+  // timeout after the connection (the first request) or --idle-timeout (a
+  // later one); the header --http-header-timeout after the connection (the
+  // first) or after its first byte (a later one); the body --http-body-
+  // timeout after the header. A deadline passed is beast::error::timeout,
+  // with the socket still open for a 408 (Beast's own stream timeouts would
+  // close it).
+  asio::awaitable<read_result> read_request(parser_type& parser, bool first) {
+    using namespace asio::experimental::awaitable_operators;
+    const server_config& config = settings_->config;
+    read_result r;
+    auto deadline =
+        first ? connected_ + std::min(config.handshake_timeout, config.http_header_timeout)
+              : steady_clock::now() + config.idle_timeout;
+    // Bounded: each pass gives the parser bytes it takes, or reads a byte
+    // or more; the header is at most header_limit, the body body_limit, and
+    // the deadline ends the waits.
+    for (;;) {
+      if (buffer_.size() != 0) {
+        if (!r.begun) {
+          r.begun = true;
+          deadline = (first ? connected_ : steady_clock::now()) + config.http_header_timeout;
+        }
+        const bool had_header = parser.is_header_done();
+        const std::size_t used = parser.put(buffer_.data(), r.ec);
+        buffer_.consume(used);
+        if (!had_header) header_bytes_ += used;  // the fields parsed hold about as much
+        if (r.ec == http::error::need_more) r.ec = {};
+        if (r.ec) co_return r;
+        if (!had_header && parser.is_header_done()) {
+          // How the body is framed decides whether it may be read at all.
+          if ((r.refused = framing_problem(parser.get()))) co_return r;
+          deadline = steady_clock::now() + config.http_body_timeout;
+        }
+        if (parser.is_done()) co_return r;
+        if (used != 0 && buffer_.size() != 0) continue;
+      }
+      buffer_.max_size(allowance());
+      const std::size_t room = beast::read_size(buffer_, 4096);
+      if (room == 0) {
+        r.ec = http::error::buffer_overflow;
+        co_return r;
+      }
+      const auto space = buffer_.prepare(room);
+      held_.set(buffer_.capacity() + header_bytes_);  // charged as it grows, before the wait
+      timer_.expires_at(deadline);
+      auto done = co_await (stream_.socket().async_read_some(space, net::use_tuple) ||
+                            timer_.async_wait(net::use_tuple));
+      if (done.index() == 1) {
+        r.ec = beast::error::timeout;
+        co_return r;
+      }
+      auto [ec, n] = std::get<0>(done);
+      buffer_.commit(n);
+      r.begun = r.begun || n != 0;
+      if (ec == asio::error::eof)
+        ec = r.begun ? http::error::partial_message : http::error::end_of_stream;
+      if (ec) {
+        r.ec = ec;
+        co_return r;
+      }
+    }
+  }
+
+  // How far the read buffer may grow now: to buffer_limit while the budget
+  // can take it, else no further than small_buffer or what it has.
+  std::size_t allowance() noexcept {
+    const std::size_t has = buffer_.capacity();
+    budget_short_ = has < buffer_limit && !budget().fits(buffer_limit - has);
+    return budget_short_ ? std::max(small_buffer, has) : buffer_limit;
+  }
+
   // A status to send for a request that could not be read, or none when the
-  // connection is simply gone (closed, reset, timed out).
-  static std::optional<http::status> status_for(const beast::error_code& ec) {
+  // connection is simply gone (closed, reset, or timed out before a byte).
+  std::optional<http::status> status_for(const beast::error_code& ec, bool begun) const {
+    if (ec == beast::error::timeout) {
+      return begun ? std::optional(http::status::request_timeout) : std::nullopt;
+    }
+    if (ec == http::error::buffer_overflow && budget_short_) {
+      return http::status::service_unavailable;
+    }
     if (ec == http::error::header_limit) return http::status::request_header_fields_too_large;
     if (ec == http::error::body_limit) return http::status::payload_too_large;
     if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
@@ -137,42 +235,24 @@ class http_session final : public http_connection {
     return std::nullopt;
   }
 
-  // RFC 9112 6.1 and 6.3: a request's body is framed by Content-Length, or
-  // by chunked as its one transfer coding. Any other Transfer-Encoding
-  // leaves its length unknown, and what Beast would then take for the end
-  // of the request (no body at all) is where a proxy in front may see the
-  // body go on: the body would be read as a request of its own (request
-  // smuggling). So: chunked not last (gzip, identity, xchunked, "chunked,
-  // identity"), chunked twice, Transfer-Encoding with Content-Length or in
-  // HTTP/1.0: 400; a coding this server does not implement before a final
-  // chunked ("gzip, chunked"): 501. Either way the connection closes
-  // unread.
-  static std::optional<http::status> framing_problem(const request& req) {
-    const auto fields = req.equal_range(http::field::transfer_encoding);
-    if (fields.first == fields.second) return std::nullopt;
-    if (req.version() < 11 || req.count(http::field::content_length) != 0) {
-      return http::status::bad_request;
+  // The answer to a request that could not be read: why, and a close.
+  response refusal(http::status status, const beast::error_code& ec) const {
+    request req;
+    req.version(11);
+    req.keep_alive(false);
+    std::string why = ec.message();
+    if (status == http::status::not_implemented) {
+      why = "a transfer coding this server does not implement";
+    } else if (status == http::status::bad_request && !ec) {
+      why = "the request's body has no length this server can trust";
+    } else if (status == http::status::request_timeout) {
+      why = "the request did not come in time";
+    } else if (status == http::status::service_unavailable) {
+      why = "server busy: its memory for requests is used up; try again later";
     }
-    std::vector<std::string_view> codings;
-    for (auto f = fields.first; f != fields.second; ++f) {
-      std::string_view list(f->value().data(), f->value().size());
-      while (!list.empty()) {  // bounded: each pass takes at least one character
-        const auto comma = std::min(list.find(','), list.size());
-        std::string_view coding = list.substr(0, comma);
-        list.remove_prefix(std::min(comma + 1, list.size()));
-        coding.remove_prefix(std::min(coding.find_first_not_of(" \t"), coding.size()));
-        coding.remove_suffix(coding.size() -
-                             std::min(coding.find_last_not_of(" \t") + 1, coding.size()));
-        if (!coding.empty()) codings.push_back(coding);
-      }
-    }
-    const auto chunked = [](std::string_view c) { return beast::iequals(c, "chunked"); };
-    if (codings.empty() || !chunked(codings.back()) ||
-        std::count_if(codings.begin(), codings.end(), chunked) != 1) {
-      return http::status::bad_request;
-    }
-    if (codings.size() != 1) return http::status::not_implemented;
-    return std::nullopt;
+    response res = make(req, status, "text/plain", why + "\n");
+    if (status == http::status::service_unavailable) res.set(http::field::retry_after, "5");
+    return res;
   }
 
   static std::string_view path_of(const request& req) {
@@ -252,7 +332,7 @@ class http_session final : public http_connection {
       const auto totals = metrics::sum(owner_.shared().worker_metrics);
       const metrics::report_context context{
           !owner_.shared().accepting.load(std::memory_order_relaxed),
-          steady_clock::now() - owner_.shared().started};
+          steady_clock::now() - owner_.shared().started, budget().used(), budget().limit()};
       if (path == "/stats") {
         return make(req, http::status::ok, "application/json",
                     metrics::stats_json(totals, context));
@@ -279,6 +359,8 @@ class http_session final : public http_connection {
   }
 
   asio::awaitable<bool> send(response res) {
+    budget_hold held(budget());  // the response, while the peer takes it
+    held.set(res.body().size());
     stream_.expires_after(settings_->config.write_timeout);
     auto [ec, n] = co_await http::async_write(stream_, res, net::use_tuple);
     co_return !ec;
@@ -289,6 +371,14 @@ class http_session final : public http_connection {
   // The settings this connection started with: a reload replaces the
   // worker's, and these stay alive as long as the connection does.
   std::shared_ptr<const session_settings> settings_;
+  const steady_clock::time_point connected_ = steady_clock::now();
+  // What the connection holds between two reads: the read buffer (no body:
+  // discard_body), and the request's header; charged to the budget.
+  beast::flat_buffer buffer_{small_buffer};
+  std::size_t header_bytes_ = 0;
+  budget_hold held_;
+  bool budget_short_ = false;                         // the budget kept the buffer from growing
+  asio::steady_timer timer_{stream_.get_executor()};  // the read's deadline
 };
 
 }  // namespace

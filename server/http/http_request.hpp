@@ -1,0 +1,48 @@
+// What an HTTP connection (http_session.cpp) makes of a request before it
+// answers: a body type that drops the body as it arrives (no path takes
+// one, so a body costs no memory however slowly it comes), and whether the
+// request's body is framed so that its end is known.
+#pragma once
+
+#include <boost/beast/core/buffer_traits.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/status.hpp>
+#include <boost/optional/optional.hpp>
+#include <cstdint>
+#include <optional>
+
+namespace server {
+
+// A Beast Body whose reader counts the bytes (against the parser's body
+// limit) and keeps none.
+struct discard_body {
+  struct value_type {};
+  class reader {
+   public:
+    template <bool isRequest, class Fields>
+    reader(boost::beast::http::header<isRequest, Fields>&, value_type&) {}
+    void init(const boost::optional<std::uint64_t>&, boost::beast::error_code& ec) { ec = {}; }
+    template <class ConstBufferSequence>
+    std::size_t put(const ConstBufferSequence& buffers, boost::beast::error_code& ec) {
+      ec = {};
+      return boost::beast::buffer_bytes(buffers);
+    }
+    void finish(boost::beast::error_code& ec) { ec = {}; }
+  };
+};
+
+using http_request_header = boost::beast::http::request_header<>;
+
+// RFC 9112 6.1 and 6.3: a request's body is framed by Content-Length, or
+// by chunked as its one transfer coding. Any other Transfer-Encoding
+// leaves its length unknown, and what Beast would then take for the end
+// of the request (no body at all) is where a proxy in front may see the
+// body go on: the body would be read as a request of its own (request
+// smuggling). So: chunked not last (gzip, identity, xchunked, "chunked,
+// identity"), chunked twice, Transfer-Encoding with Content-Length or in
+// HTTP/1.0: 400; a coding this server does not implement before a final
+// chunked ("gzip, chunked"): 501. None: the framing is sound.
+std::optional<boost::beast::http::status> framing_problem(const http_request_header& req);
+
+}  // namespace server
