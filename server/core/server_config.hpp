@@ -78,6 +78,9 @@ struct server_config {
   // after the header (http_session.cpp).
   std::chrono::milliseconds http_header_timeout{std::chrono::seconds(10)};
   std::chrono::milliseconds http_body_timeout{std::chrono::seconds(30)};
+  // --http-allowed-origin: pages besides the server's own that may open a
+  // WebSocket (scheme://host[:port]).
+  std::vector<std::string> http_allowed_origins;
   // A frame must be complete this long after its first byte arrived, not
   // counting the time the server did not read (writing, or throttled).
   std::chrono::milliseconds frame_timeout{std::chrono::seconds(30)};

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/beast/core/string.hpp>
+#include <cctype>
 #include <string_view>
 #include <vector>
 
@@ -9,6 +10,7 @@ namespace server {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
+using tcp = boost::asio::ip::tcp;
 
 std::optional<http::status> framing_problem(const http_request_header& req) {
   const auto fields = req.equal_range(http::field::transfer_encoding);
@@ -36,6 +38,63 @@ std::optional<http::status> framing_problem(const http_request_header& req) {
   }
   if (codings.size() != 1) return http::status::not_implemented;
   return std::nullopt;
+}
+
+std::optional<std::string> normal_origin(std::string_view origin) {
+  std::string o(origin);
+  std::transform(o.begin(), o.end(), o.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string_view default_port;
+  std::size_t at = 0;
+  if (o.starts_with("http://")) {
+    default_port = "80";
+    at = 7;
+  } else if (o.starts_with("https://")) {
+    default_port = "443";
+    at = 8;
+  } else {
+    return std::nullopt;
+  }
+  const std::string_view rest = std::string_view(o).substr(at);
+  // The host ends at the port's colon: after the bracket of an IPv6 one.
+  const std::size_t host_end =
+      rest.starts_with('[') ? rest.find(']') + 1 : std::min(rest.find(':'), rest.size());
+  if (host_end == 0 || host_end > rest.size()) return std::nullopt;
+  const std::string_view host = rest.substr(0, host_end);
+  std::string_view port = rest.substr(host_end);
+  if (!port.empty()) {
+    port.remove_prefix(1);  // the colon
+    if (rest[host_end] != ':' || port.empty() || port.size() > 5 ||
+        !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return std::nullopt;
+    }
+  }
+  if (host.find_first_of("/?#@ \t") != std::string_view::npos) return std::nullopt;
+  std::string normal = o.substr(0, at);
+  normal += host;
+  if (!port.empty() && port != default_port) normal.append(":").append(port);
+  return normal;
+}
+
+bool origin_allowed(const http_request_header& req, const tcp::endpoint& local,
+                    const std::vector<std::string>& allowed) {
+  const auto field = req.find(http::field::origin);
+  if (field == req.end()) return true;
+  const auto origin = normal_origin(std::string_view(field->value().data(), field->value().size()));
+  if (!origin) return false;  // "null" (a sandboxed page, a file) among others
+  for (const auto& a : allowed) {
+    if (normal_origin(a) == origin) return true;
+  }
+  // The page's own: the address it was served from, as a browser names it.
+  auto address = local.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    // a dual-stack listener's IPv4 peer
+    address = boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6());
+  }
+  const std::string port = std::to_string(local.port());
+  const std::string host = address.is_v6() ? "[" + address.to_string() + "]" : address.to_string();
+  if (origin == normal_origin("http://" + host + ":" + port)) return true;
+  return address.is_loopback() && origin == normal_origin("http://localhost:" + port);
 }
 
 }  // namespace server

@@ -1,9 +1,11 @@
 // What an HTTP connection (http_session.cpp) makes of a request before it
 // answers: a body type that drops the body as it arrives (no path takes
 // one, so a body costs no memory however slowly it comes), and whether the
-// request's body is framed so that its end is known.
+// request's body is framed so that its end is known, and whether the page
+// that opens a WebSocket may.
 #pragma once
 
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/buffer_traits.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/message.hpp>
@@ -11,6 +13,9 @@
 #include <boost/optional/optional.hpp>
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
 
 namespace server {
 
@@ -44,5 +49,28 @@ using http_request_header = boost::beast::http::request_header<>;
 // HTTP/1.0: 400; a coding this server does not implement before a final
 // chunked ("gzip, chunked"): 501. None: the framing is sound.
 std::optional<boost::beast::http::status> framing_problem(const http_request_header& req);
+
+// A browser says which page opens a WebSocket (Origin): only this server's
+// own page may (no other site's script talks to it in its visitor's
+// name), or an origin in `allowed` (--http-allowed-origin, normalized by
+// normal_origin()). The page's own origin is the address the connection
+// came to, http://ADDR:PORT, and http://localhost:PORT when that address
+// is a loopback one; never what the Host header says, which a site whose
+// name was rebound to this server's address (DNS rebinding) chooses. A
+// client that is no browser sends no Origin, and may.
+bool origin_allowed(const http_request_header& req, const boost::asio::ip::tcp::endpoint& local,
+                    const std::vector<std::string>& allowed);
+
+// `origin` as a browser sends it (scheme://host[:port], lower case, the
+// port left out when it is the scheme's own), or none if it is no origin.
+std::optional<std::string> normal_origin(std::string_view origin);
+
+// The connection's local address, or an empty endpoint if it has none.
+template <typename Socket>
+boost::asio::ip::tcp::endpoint local_endpoint(const Socket& socket) {
+  boost::system::error_code ec;
+  const auto local = socket.local_endpoint(ec);
+  return ec ? boost::asio::ip::tcp::endpoint{} : local;
+}
 
 }  // namespace server

@@ -261,23 +261,9 @@ class http_session final : public http_connection {
   }
   static bool is_websocket_path(const request& req) { return path_of(req) == "/ws"; }
 
-  // A browser says which page opened a WebSocket (Origin); only this
-  // server's own page may (no other site's script can talk to it in its
-  // visitor's name), served as http or, behind a TLS proxy, https. A client
-  // that is no browser sends no Origin.
-  static bool same_origin(const request& req) {
-    const auto origin = req.find(http::field::origin);
-    if (origin == req.end()) return true;
-    const auto host = req.find(http::field::host);
-    if (host == req.end()) return false;
-    const std::string_view o(origin->value().data(), origin->value().size());
-    const std::string_view h(host->value().data(), host->value().size());
-    for (std::string_view scheme : {"http://", "https://"}) {
-      if (o.size() == scheme.size() + h.size() && o.starts_with(scheme) && o.ends_with(h)) {
-        return true;
-      }
-    }
-    return false;
+  // Whether the page that opens a WebSocket may (origin_allowed()).
+  bool same_origin(const request& req) const {
+    return origin_allowed(req, local_, settings_->config.http_allowed_origins);
   }
 
   bool accepting() const noexcept {
@@ -372,6 +358,7 @@ class http_session final : public http_connection {
   // worker's, and these stay alive as long as the connection does.
   std::shared_ptr<const session_settings> settings_;
   const steady_clock::time_point connected_ = steady_clock::now();
+  const asio::ip::tcp::endpoint local_ = local_endpoint(stream_.socket());
   // What the connection holds between two reads: the read buffer (no body:
   // discard_body), and the request's header; charged to the budget.
   beast::flat_buffer buffer_{small_buffer};

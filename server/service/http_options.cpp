@@ -1,5 +1,7 @@
 #include "service/http_options.hpp"
 
+#include <regex>
+
 namespace server {
 
 namespace po = boost::program_options;
@@ -29,7 +31,17 @@ void http_option_values::add_to(po::options_description& settings) {
      "longest for its request, so that probes are still answered")
     ("http-body-timeout", po::value(&body_timeout)->default_value(body_timeout)->value_name("DURATION"),
      "--http: a request's body (64 KiB at most; read and dropped, as no path "
-     "takes one) must be whole this long after its header; else 408 and a close");
+     "takes one) must be whole this long after its header; else 408 and a close")
+    ("http-allowed-origin", po::value(&allowed_origins)->composing()->value_name("ORIGIN"),
+     "--http: a page that may open a WebSocket at /ws besides the server's own "
+     "(http://ADDRESS:PORT of the --http listener, and http://localhost:PORT "
+     "on a loopback address), repeatable: scheme://host[:port], such as "
+     "https://asio.example.com for the page behind a TLS proxy, or "
+     "http://myhost:8081 for the page reached by a host name. Another "
+     "origin gets 403 (a browser always says which page opens a WebSocket; "
+     "the Host header is not trusted for it, as a site whose name was "
+     "rebound to this address chooses it); a client sending no Origin is "
+     "let in");
   // clang-format on
 }
 
@@ -37,6 +49,16 @@ void http_option_values::apply(cli::range_checks& checks, server_config& config)
   constexpr double ms = 0.001;
   checks.check("--http-header-timeout", header_timeout, ms, cli::max_seconds)
       .check("--http-body-timeout", body_timeout, ms, cli::max_seconds);
+  // scheme://host[:port], a host name, an IPv4 address or an IPv6 one in
+  // brackets; compared without case, as browsers send it in lower case.
+  static const std::regex origin(R"(https?://([a-z0-9.-]+|\[[0-9a-f:.]+\])(:[0-9]{1,5})?)",
+                                 std::regex::icase);
+  for (const auto& o : allowed_origins) {
+    checks.require(std::regex_match(o, origin),
+                   "--http-allowed-origin " + o +
+                       ": not an origin; write scheme://host[:port], such as https://example.com");
+  }
+  config.http_allowed_origins = allowed_origins;
   config.http_header_timeout = header_timeout.ms();
   config.http_body_timeout = body_timeout.ms();
 }

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <boost/program_options/options_description.hpp>
+#include <string>
+#include <vector>
 
 #include "core/server_config.hpp"
 #include "option_values.hpp"
@@ -12,6 +14,7 @@ namespace server {
 
 struct http_option_values {
   cli::duration header_timeout, body_timeout;
+  std::vector<std::string> allowed_origins;
 
   explicit http_option_values(const server_config& defaults);
   // Adds them to `settings` (the command line's and the file's).
