@@ -1,9 +1,12 @@
 #include "http/http_request.hpp"
 
 #include <algorithm>
+#include <boost/beast/core/error.hpp>
 #include <boost/beast/core/string.hpp>
+#include <boost/beast/http/error.hpp>
 #include <cctype>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace server {
@@ -38,6 +41,53 @@ std::optional<http::status> framing_problem(const http_request_header& req) {
   }
   if (codings.size() != 1) return http::status::not_implemented;
   return std::nullopt;
+}
+
+http_response make(const http_request_message& req, http::status status, std::string_view type,
+                   std::string body) {
+  http_response res{status, req.version()};
+  res.set(http::field::server, "asio_server");
+  res.set(http::field::content_type, type);
+  res.set(http::field::cache_control, "no-store");
+  res.set("X-Content-Type-Options", "nosniff");
+  res.keep_alive(req.keep_alive());
+  res.body() = std::move(body);
+  res.prepare_payload();
+  if (req.method() == http::verb::head) res.body().clear();  // the length stays
+  return res;
+}
+
+std::optional<http::status> status_for(const beast::error_code& ec, bool begun, bool budget_short) {
+  if (ec == beast::error::timeout) {
+    return begun ? std::optional(http::status::request_timeout) : std::nullopt;
+  }
+  if (ec == http::error::buffer_overflow && budget_short) return http::status::service_unavailable;
+  if (ec == http::error::header_limit) return http::status::request_header_fields_too_large;
+  if (ec == http::error::body_limit) return http::status::payload_too_large;
+  if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
+      ec != http::error::end_of_stream && ec != http::error::partial_message) {
+    return http::status::bad_request;
+  }
+  return std::nullopt;
+}
+
+http_response refusal(http::status status, const beast::error_code& ec) {
+  http_request_message req;
+  req.version(11);
+  req.keep_alive(false);
+  std::string why = ec.message();
+  if (status == http::status::not_implemented) {
+    why = "a transfer coding this server does not implement";
+  } else if (status == http::status::bad_request && !ec) {
+    why = "the request's body has no length this server can trust";
+  } else if (status == http::status::request_timeout) {
+    why = "the request did not come in time";
+  } else if (status == http::status::service_unavailable) {
+    why = "server busy: its memory for requests is used up; try again later";
+  }
+  http_response res = make(req, status, "text/plain", why + "\n");
+  if (status == http::status::service_unavailable) res.set(http::field::retry_after, "5");
+  return res;
 }
 
 std::optional<std::string> normal_origin(std::string_view origin) {

@@ -1,8 +1,8 @@
 // What an HTTP connection (http_session.cpp) makes of a request before it
 // answers: a body type that drops the body as it arrives (no path takes
 // one, so a body costs no memory however slowly it comes), and whether the
-// request's body is framed so that its end is known, and whether the page
-// that opens a WebSocket may.
+// request's body is framed so that its end is known, whether the page that
+// opens a WebSocket may, and the answers to a request that cannot be read.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -10,6 +10,7 @@
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/status.hpp>
+#include <boost/beast/http/string_body.hpp>
 #include <boost/optional/optional.hpp>
 #include <cstdint>
 #include <optional>
@@ -38,6 +39,22 @@ struct discard_body {
 };
 
 using http_request_header = boost::beast::http::request_header<>;
+using http_request_message = boost::beast::http::request<discard_body>;
+using http_response = boost::beast::http::response<boost::beast::http::string_body>;
+
+// An answer to `req` with this server's headers, `body` of `type`.
+http_response make(const http_request_message& req, boost::beast::http::status status,
+                   std::string_view type, std::string body);
+
+// A status to send for a request that could not be read (`ec`), or none
+// when the connection is simply gone (closed, reset, or timed out before a
+// byte of the request came: !`begun`). `budget_short`: the memory budget
+// kept the read buffer from growing (503).
+std::optional<boost::beast::http::status> status_for(const boost::beast::error_code& ec, bool begun,
+                                                     bool budget_short);
+
+// The answer to a request that could not be read: why, and a close.
+http_response refusal(boost::beast::http::status status, const boost::beast::error_code& ec);
 
 // RFC 9112 6.1 and 6.3: a request's body is framed by Content-Length, or
 // by chunked as its one transfer coding. Any other Transfer-Encoding

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <array>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -11,6 +10,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <tuple>
@@ -40,8 +40,8 @@ constexpr std::size_t body_limit = 64 * 1024;
 constexpr std::size_t buffer_limit = header_limit + 1024;
 constexpr std::size_t small_buffer = 1024;
 
-using request = http::request<discard_body>;
-using response = http::response<http::string_body>;
+using request = http_request_message;
+using response = http_response;
 using parser_type = http::request_parser<discard_body>;
 
 // The page's files come from this server only, and nothing in them runs
@@ -50,20 +50,8 @@ constexpr std::string_view page_policy =
     "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; "
     "script-src 'self'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
 
-response make(const request& req, http::status status, std::string_view type, std::string body) {
-  response res{status, req.version()};
-  res.set(http::field::server, "asio_server");
-  res.set(http::field::content_type, type);
-  res.set(http::field::cache_control, "no-store");
-  res.set("X-Content-Type-Options", "nosniff");
-  res.keep_alive(req.keep_alive());
-  res.body() = std::move(body);
-  res.prepare_payload();
-  if (req.method() == http::verb::head) res.body().clear();  // the length stays
-  return res;
-}
-
-class http_session final : public http_connection {
+class http_session final : public http_connection,
+                           public std::enable_shared_from_this<http_session> {
  public:
   http_session(tcp_stream socket, worker& owner)
       : stream_(std::move(socket)),
@@ -96,7 +84,8 @@ class http_session final : public http_connection {
       const read_result got = co_await read_request(parser, first);
       owner_.http_reading(*this, false);
       if (got.ec || got.refused) {
-        if (const auto status = got.refused ? got.refused : status_for(got.ec, got.begun)) {
+        if (const auto status =
+                got.refused ? got.refused : status_for(got.ec, got.begun, budget_short_)) {
           co_await send(refusal(*status, got.ec));  // the request cannot be read to its end
         }
         break;
@@ -150,10 +139,8 @@ class http_session final : public http_connection {
   // later one); the header --http-header-timeout after the connection (the
   // first) or after its first byte (a later one); the body --http-body-
   // timeout after the header. A deadline passed is beast::error::timeout,
-  // with the socket still open for a 408 (Beast's own stream timeouts would
-  // close it).
+  // with the socket still open for a 408 (watch()).
   asio::awaitable<read_result> read_request(parser_type& parser, bool first) {
-    using namespace asio::experimental::awaitable_operators;
     const server_config& config = settings_->config;
     read_result r;
     auto deadline =
@@ -190,14 +177,13 @@ class http_session final : public http_connection {
       }
       const auto space = buffer_.prepare(room);
       held_.set(buffer_.capacity() + header_bytes_);  // charged as it grows, before the wait
-      timer_.expires_at(deadline);
-      auto done = co_await (stream_.socket().async_read_some(space, net::use_tuple) ||
-                            timer_.async_wait(net::use_tuple));
-      if (done.index() == 1) {
+      watch(deadline);
+      auto [ec, n] = co_await stream_.socket().async_read_some(space, net::use_tuple);
+      ++watching_;  // what the timer may say from here on is late
+      if (timed_out_) {
         r.ec = beast::error::timeout;
         co_return r;
       }
-      auto [ec, n] = std::get<0>(done);
       buffer_.commit(n);
       r.begun = r.begun || n != 0;
       if (ec == asio::error::eof)
@@ -209,50 +195,30 @@ class http_session final : public http_connection {
     }
   }
 
+  // Until the read about to start completes: at `deadline`, it is
+  // cancelled (socket::cancel(), which leaves the socket open for a 408)
+  // and timed_out_ says why. A timer's wait and a weak_ptr, rather than
+  // the awaitable operators' a || b, which cost 4 KiB more per waiting
+  // connection (their coroutine frames), or Beast's stream timeout, which
+  // closes the socket.
+  void watch(steady_clock::time_point deadline) {
+    timed_out_ = false;
+    timer_.expires_at(deadline);
+    timer_.async_wait([self = weak_from_this(), read = ++watching_](beast::error_code ec) {
+      const auto s = self.lock();
+      if (ec || !s || s->watching_ != read) return;
+      s->timed_out_ = true;
+      beast::error_code ignored;
+      s->stream_.socket().cancel(ignored);
+    });
+  }
+
   // How far the read buffer may grow now: to buffer_limit while the budget
   // can take it, else no further than small_buffer or what it has.
   std::size_t allowance() noexcept {
     const std::size_t has = buffer_.capacity();
     budget_short_ = has < buffer_limit && !budget().fits(buffer_limit - has);
     return budget_short_ ? std::max(small_buffer, has) : buffer_limit;
-  }
-
-  // A status to send for a request that could not be read, or none when the
-  // connection is simply gone (closed, reset, or timed out before a byte).
-  std::optional<http::status> status_for(const beast::error_code& ec, bool begun) const {
-    if (ec == beast::error::timeout) {
-      return begun ? std::optional(http::status::request_timeout) : std::nullopt;
-    }
-    if (ec == http::error::buffer_overflow && budget_short_) {
-      return http::status::service_unavailable;
-    }
-    if (ec == http::error::header_limit) return http::status::request_header_fields_too_large;
-    if (ec == http::error::body_limit) return http::status::payload_too_large;
-    if (ec.category() == http::make_error_code(http::error::bad_target).category() &&
-        ec != http::error::end_of_stream && ec != http::error::partial_message) {
-      return http::status::bad_request;
-    }
-    return std::nullopt;
-  }
-
-  // The answer to a request that could not be read: why, and a close.
-  response refusal(http::status status, const beast::error_code& ec) const {
-    request req;
-    req.version(11);
-    req.keep_alive(false);
-    std::string why = ec.message();
-    if (status == http::status::not_implemented) {
-      why = "a transfer coding this server does not implement";
-    } else if (status == http::status::bad_request && !ec) {
-      why = "the request's body has no length this server can trust";
-    } else if (status == http::status::request_timeout) {
-      why = "the request did not come in time";
-    } else if (status == http::status::service_unavailable) {
-      why = "server busy: its memory for requests is used up; try again later";
-    }
-    response res = make(req, status, "text/plain", why + "\n");
-    if (status == http::status::service_unavailable) res.set(http::field::retry_after, "5");
-    return res;
   }
 
   static std::string_view path_of(const request& req) {
@@ -365,7 +331,9 @@ class http_session final : public http_connection {
   std::size_t header_bytes_ = 0;
   budget_hold held_;
   bool budget_short_ = false;                         // the budget kept the buffer from growing
-  asio::steady_timer timer_{stream_.get_executor()};  // the read's deadline
+  asio::steady_timer timer_{stream_.get_executor()};  // the read's deadline (watch())
+  std::uint64_t watching_ = 0;                        // which read it watches
+  bool timed_out_ = false;
 };
 
 }  // namespace
@@ -377,7 +345,8 @@ void start_http_session(tcp_stream socket, worker& owner) {
       owner.http_closed();
       return;  // the process is exiting: the socket closes here
     }
-    auto s = std::make_unique<http_session>(std::move(socket), owner);
+    // Shared: a deadline's timer holds a weak_ptr to it (watch()).
+    auto s = std::make_shared<http_session>(std::move(socket), owner);
     auto& serving = *s;
     asio::co_spawn(owner.context(), serving.run(),
                    [s = std::move(s)](std::exception_ptr e) { log_session_failure(e); });
