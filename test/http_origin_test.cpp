@@ -81,6 +81,11 @@ BOOST_AUTO_TEST_CASE(an_origin_named_by_http_allowed_origin_is_let_in) {
 }
 
 BOOST_AUTO_TEST_CASE(an_allowed_origin_that_is_no_origin_is_a_usage_error) {
+  for (const char* good : {"https://asio.example.com", "http://MyHost:8081", "http://[::1]:8081"}) {
+    const auto r = test::run({test::server_bin, "--http", "127.0.0.1:0", "--http-allowed-origin",
+                              good, "--check-config"});
+    BOOST_TEST(r.exit_code == 0, good << ": " << r.err);
+  }
   for (const char* bad : {"asio.example.com", "https://asio.example.com/", "ftp://x", "http://"}) {
     const auto r = test::run({test::server_bin, "--http", "127.0.0.1:0", "--http-allowed-origin",
                               bad, "--check-config"});
