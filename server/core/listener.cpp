@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cerrno>
 #include <cstring>
@@ -274,7 +275,18 @@ asio::awaitable<void> listener::accept_loop(Acceptor& acceptor,
     const std::size_t open = where_.kind == transport::http
                                  ? workers[0]->shared().http_live.load(std::memory_order_relaxed)
                                  : tracker.live();
-    if (open >= live.max_connections) {
+    bool room = open < live.max_connections;
+    if (!room && where_.kind == transport::http) {
+      // Full of HTTP connections: the one that has waited longest for its
+      // request makes room (worker.hpp), on the first worker from the new
+      // one's that has one. Until it has closed, one over the limit.
+      for (std::size_t i = 0; i < workers.size() && !room; ++i) {
+        worker& w = *workers[(next + i) % workers.size()];
+        room = w.reserve_http_eviction();
+        if (room) asio::post(w.context(), [&w] { w.evict_http_connection(); });
+      }
+    }
+    if (!room) {
       // Worker 0's counts: this is its thread.
       workers[0]->metrics().refuse(metrics::refusal::max_connections);
       if (where_.kind == transport::tcp || where_.kind == transport::unix_socket) {

@@ -57,4 +57,25 @@ class memory_budget {
   std::atomic<std::size_t> peak_{0};  // the most held since the last trim
 };
 
+// What one holder (an HTTP connection) has charged, kept equal to what it
+// holds by set(), and released when it goes, however it goes.
+class budget_hold {
+ public:
+  explicit budget_hold(memory_budget& budget) noexcept : budget_(budget) {}
+  ~budget_hold() { budget_.release(held_); }
+  budget_hold(const budget_hold&) = delete;
+  budget_hold& operator=(const budget_hold&) = delete;
+
+  void set(std::size_t bytes) noexcept {
+    if (bytes > held_) budget_.charge(bytes - held_);
+    if (bytes < held_) budget_.release(held_ - bytes);
+    held_ = bytes;
+  }
+  std::size_t held() const noexcept { return held_; }
+
+ private:
+  memory_budget& budget_;
+  std::size_t held_ = 0;
+};
+
 }  // namespace server

@@ -77,6 +77,14 @@ struct server_config {
   // A connection with no complete request for this long is closed (a frame
   // trickling in a byte at a time does not count as activity).
   std::chrono::milliseconds idle_timeout{std::chrono::minutes(5)};
+  // --http: a request's header must be whole this long after its first
+  // byte (the first request's: after the connection), its body this long
+  // after the header (http_session.cpp).
+  std::chrono::milliseconds http_header_timeout{std::chrono::seconds(10)};
+  std::chrono::milliseconds http_body_timeout{std::chrono::seconds(30)};
+  // --http-allowed-origin: pages besides the server's own that may open a
+  // WebSocket (scheme://host[:port]).
+  std::vector<std::string> http_allowed_origins;
   // A frame must be complete this long after its first byte arrived, not
   // counting the time the server did not read (writing, or throttled).
   std::chrono::milliseconds frame_timeout{std::chrono::seconds(30)};

@@ -86,6 +86,36 @@ void worker::close_http_connections() noexcept {
 
 void worker::http_closed() noexcept { shared_.http_live.fetch_sub(1, std::memory_order_relaxed); }
 
+void worker::http_reading(http_connection& c, bool reading) noexcept {
+  const bool was = c.reading_since != steady_clock::time_point::max();
+  if (reading == was) return;
+  c.reading_since = reading ? steady_clock::now() : steady_clock::time_point::max();
+  if (!c.evicted) http_evictable_.fetch_add(reading ? 1 : -1, std::memory_order_relaxed);
+}
+
+bool worker::reserve_http_eviction() noexcept {
+  long n = http_evictable_.load(std::memory_order_relaxed);
+  while (n > 0 && !http_evictable_.compare_exchange_weak(n, n - 1, std::memory_order_relaxed)) {
+  }
+  return n > 0;
+}
+
+void worker::evict_http_connection() noexcept {
+  http_connection* oldest = nullptr;
+  for (auto& c : http_connections_) {
+    if (!c.evicted && (oldest == nullptr || c.reading_since < oldest->reading_since)) oldest = &c;
+  }
+  if (oldest == nullptr || oldest->reading_since == steady_clock::time_point::max()) {
+    // The connections that were reading have got their requests since:
+    // the reservation goes back.
+    http_evictable_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  oldest->evicted = true;  // the reservation stands for it from now on
+  metrics_.refuse(metrics::refusal::http_evicted);
+  oldest->close();
+}
+
 std::size_t worker::force_close_all() {
   std::size_t n = 0;
   for (auto& s : sessions_) {

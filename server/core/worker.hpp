@@ -147,6 +147,16 @@ class worker {
   // (A WebSocket is a session: it said its goodbye during the drain.)
   void close_http_connections() noexcept;
   bool http_stopped() const noexcept { return http_stopped_; }
+  // A connection waits for or reads a request (`reading`), or answers one.
+  // Those that wait or read may be evicted: when HTTP connections fill
+  // --max-connections, a new one closes the one that has waited longest,
+  // so that a load balancer's probe is answered however many slow peers
+  // hold connections. reserve_http_eviction() on any thread (the
+  // acceptor's): true, and one such connection is set aside for
+  // evict_http_connection(), to be posted to this worker.
+  void http_reading(http_connection& c, bool reading) noexcept;
+  bool reserve_http_eviction() noexcept;
+  void evict_http_connection() noexcept;
 
   // Scratch memory for the one session running on this thread right now.
   // A session reads into `read_scratch` and builds its replies in
@@ -191,6 +201,8 @@ class worker {
   boost::intrusive::list<http_connection, boost::intrusive::constant_time_size<false>>
       http_connections_;
   bool http_stopped_ = false;
+  // Connections reading and not evicted, less the evictions reserved.
+  std::atomic<long> http_evictable_{0};
   log_limiter warnings_;
   bool draining_ = false;
   boost::asio::io_context context_{1};  // concurrency hint: one thread runs it

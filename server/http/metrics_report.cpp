@@ -259,6 +259,11 @@ std::string prometheus_text(const totals& t, const report_context& c) {
   e.family("asio_server_draining", "gauge",
            "1 from the moment a drain starts (SIGTERM): /readyz answers 503.");
   e.sample("asio_server_draining", "", c.draining ? 1 : 0);
+  e.family("asio_server_buffered_bytes", "gauge",
+           "Memory connections hold between reads, charged to --max-buffered-bytes.");
+  e.sample("asio_server_buffered_bytes", "", c.buffered_bytes);
+  e.family("asio_server_buffered_bytes_limit", "gauge", "--max-buffered-bytes.");
+  e.sample("asio_server_buffered_bytes_limit", "", c.buffered_limit);
   e.family("asio_server_uptime_seconds", "gauge", "Seconds since the server started.");
   e.sample("asio_server_uptime_seconds", "", seconds(c.uptime));
   e.family("asio_server_build_info", "gauge", "The server's version; the value is always 1.");

@@ -41,6 +41,8 @@ totals sum(std::span<const worker_metrics* const> workers) noexcept;
 struct report_context {
   bool draining = false;
   std::chrono::steady_clock::duration uptime{};
+  std::size_t buffered_bytes = 0;  // what the memory budget has charged, and its limit
+  std::size_t buffered_limit = 0;
 };
 
 // Prometheus text exposition format 0.0.4: the server's counts, the

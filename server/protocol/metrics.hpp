@@ -48,10 +48,11 @@ enum class refusal : std::uint8_t {
   max_connections,
   memory_budget,
   websocket_origin,
-  proxy_header
+  proxy_header,
+  http_evicted  // an HTTP connection still reading a request, closed for a new one over the cap
 };
-inline constexpr std::array<std::string_view, 4> refusal_names{"max_connections", "memory_budget",
-                                                               "websocket_origin", "proxy_header"};
+inline constexpr std::array<std::string_view, 5> refusal_names{
+    "max_connections", "memory_budget", "websocket_origin", "proxy_header", "http_evicted"};
 
 // ERROR frames sent, by their code (PROTOCOL.md): index code - 1.
 inline constexpr std::size_t error_codes = 5;

@@ -12,6 +12,7 @@
 #include "exit_codes.hpp"
 #include "option_values.hpp"
 #include "service/config_file.hpp"
+#include "service/http_options.hpp"
 #include "service/logging.hpp"
 
 namespace server {
@@ -82,6 +83,7 @@ std::variant<server_options, std::string> parse(const std::vector<std::string>& 
 
   std::string log_target = "stdout", log_format = "text";
   std::string http_address;
+  http_option_values http_values(c);
   const char* const title =
       "Usage: asio_server [OPTIONS]\n"
       "\n"
@@ -217,6 +219,7 @@ std::variant<server_options, std::string> parse(const std::vector<std::string>& 
      "write the server's process id to FILE (atomically), remove it at exit; "
      "a live process id already in it makes the server refuse to start");
   // clang-format on
+  http_values.add_to(settings);
   po::options_description desc(title);
   desc.add(general).add(settings);
 
@@ -288,6 +291,7 @@ std::variant<server_options, std::string> parse(const std::vector<std::string>& 
     checks.require(where.has_value(), "--listen " + url + ": " + problem);
     if (where) c.listeners.push_back(*where);
   }
+  http_values.apply(checks, c);
   if (!http_address.empty()) {
     std::string problem;
     auto where = parse_listen_address("tcp://" + http_address, problem);

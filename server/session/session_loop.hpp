@@ -132,19 +132,15 @@ bool session<Stream>::took(error_code ec, std::size_t n) {
   proto::bytes_view fresh;
   if (!ec && buffers_.busy()) {
     buffers_.busy_read(n);
-  } else if (!ec) {
-    if constexpr (stream_traits<Stream>::readiness_io) {
-      // Quiet: read what came now, within what the budget allows now.
-      const auto scratch = owner_.read_scratch().first(
-          std::min(buffers_.read_allowance(), session_buffers::max_read));
-      n = stream_.read_some(asio::buffer(scratch.data(), scratch.size()), ec);
-      if (ec == asio::error::would_block || ec == asio::error::try_again) ec.clear();
-      fresh = scratch.first(n);
-    }
+  } else if constexpr (stream_traits<Stream>::readiness_io) {
+    // Quiet: read what came now, within what the budget allows now.
+    const auto scratch =
+        owner_.read_scratch().first(std::min(buffers_.read_allowance(), session_buffers::max_read));
+    if (!ec) n = stream_.read_some(asio::buffer(scratch.data(), scratch.size()), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) ec.clear();
+    fresh = scratch.first(n);
   }
-  if (ec == asio::error::operation_aborted && stream_.is_open()) {
-    return false;  // interrupted: the loop looks at why
-  }
+  if (ec == asio::error::operation_aborted && stream_.is_open()) return false;  // interrupted
   if (ec) {
     state_.end(read_failed(ec));
     return false;
