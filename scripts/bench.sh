@@ -36,7 +36,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 
-bench_packages=(redis-server redis-tools libbenchmark-dev python3 util-linux haproxy openssl)
+bench_packages=(redis-server redis-tools libbenchmark-dev python3 python3-matplotlib util-linux
+  haproxy openssl)
 missing=()
 for p in "${bench_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -118,8 +119,17 @@ start_server() {
   exit 1
 }
 
-# http_port TARGET: the port of its --http listener.
-http_port() { sed -n 's|^listening on http://.*:\([0-9]*\)$|\1|p' "$work/$1.log" | head -1; }
+# http_port TARGET: the port of its --http listener (its line may come a
+# moment after the first listener's, which start_server waits for).
+http_port() {
+  local p
+  for _ in $(seq 50); do
+    p=$(sed -n 's|^listening on http://.*:\([0-9]*\)$|\1|p' "$work/$1.log" | head -1)
+    [[ -n $p ]] && break
+    sleep 0.1
+  done
+  echo "$p"
+}
 
 # scrape_every_second TARGET: GET /metrics once a second until stopped,
 # from the load's core; a failed scrape is counted in $work/scrape-errors.
@@ -294,18 +304,24 @@ idle() {
 # redis_ping: one redis-benchmark run, -c 50 -P 16, recorded like ours.
 redis_ping() {
   echo "  redis: redis-benchmark -c 50 -P 16 -t ping" >&2
-  local csv
+  local csv cpu_before cpu_after started ended
+  cpu_before=$(server_ticks redis)
+  started=$(date +%s.%N)
   csv=$(timeout $((duration * 6 + 60)) "${pin_load[@]}" redis-benchmark -p "${port[redis]}" \
     -c 50 -P 16 -t ping -n $((duration * 1000000)) --csv -q 2>/dev/null || true)
-  # Columns: test, rps, avg, min, p50, p95, p99, max (milliseconds).
+  ended=$(date +%s.%N)
+  cpu_after=$(server_ticks redis)
+  # Columns: test, rps, avg, min, p50, p95, p99, max (milliseconds). The
+  # server's share of its core, as load() records it for ours.
   python3 -c '
 import csv, io, json, sys
 for row in list(csv.reader(io.StringIO(sys.argv[1])))[1:]:
     if row and row[0] == "PING_MBULK":
+        cpu = (int(sys.argv[3]) - int(sys.argv[2])) / float(sys.argv[4]) / (float(sys.argv[6]) - float(sys.argv[5]))
         print(json.dumps({"target": "redis", "scenario": "50x16-ping", "per_second": float(row[1]),
-                          "errors": 0, "latency_us": {"p50": float(row[4]) * 1000,
-                                                      "p99": float(row[6]) * 1000}}))
-' "$csv" >>"$results"
+                          "server_cpu": cpu, "errors": 0,
+                          "latency_us": {"p50": float(row[4]) * 1000, "p99": float(row[6]) * 1000}}))
+' "$csv" "$cpu_before" "$cpu_after" "$(getconf CLK_TCK)" "$started" "$ended" >>"$results"
 }
 
 soak() {
@@ -503,5 +519,9 @@ python3 test/bench/make_results.py "$results" "$duration" "$(nproc)" "$reps" >"$
 if [[ -n $kept ]]; then printf '\n%s\n' "$kept" >>"$out_md.new"; fi
 mv "$out_md.new" "$out_md"
 echo "bench: wrote $out_md" >&2
+# The chart, with Debian's matplotlib (not a Python of the user's own).
+cp "$results" test/bench/results.jsonl # the raw figures, to draw again or compare
+/usr/bin/python3 test/bench/make_chart.py "$results" test/bench/results.svg
+echo "bench: wrote test/bench/results.svg and results.jsonl" >&2
 cat "$out_md"
 if [[ ${SOAK_SECONDS:-60} != 0 ]]; then soak; fi
