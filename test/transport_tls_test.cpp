@@ -231,6 +231,25 @@ BOOST_AUTO_TEST_CASE(a_tls_peer_that_resets_in_the_middle_of_a_frame_costs_nothi
   BOOST_TEST(srv.terminate() == 0);
 }
 
+BOOST_AUTO_TEST_CASE(
+    a_peer_that_half_closes_tcp_without_close_notify_gets_its_replies_and_no_alert) {
+  // The protocol's half-close, done at the TCP level: the replies already
+  // asked for come back, then the stream ends, with no TLS alert.
+  server srv(tls_args());
+  tls_peer peer(srv);
+  const std::string ping = frame_bytes(proto::frame_type::ping, 2, "");
+  asio::write(peer.s, asio::buffer(ping));
+  peer.s.next_layer().shutdown(asio::ip::tcp::socket::shutdown_send);
+  char reply[proto::header_size];
+  asio::read(peer.s, asio::buffer(reply));
+  BOOST_TEST(static_cast<unsigned char>(reply[2]) == 0x84);  // PONG
+  boost::system::error_code ec;
+  char more[64];
+  peer.s.read_some(asio::buffer(more), ec);
+  BOOST_TEST((ec == asio::error::eof || ec == asio::ssl::error::stream_truncated), ec.message());
+  BOOST_TEST(srv.terminate() == 0);
+}
+
 BOOST_AUTO_TEST_CASE(a_peer_that_never_answers_close_notify_does_not_hold_the_drain) {
   // Asio's async_shutdown waits for the peer's close_notify; a peer that
   // never sends one must not keep the server from exiting: the linger (2 s)

@@ -70,6 +70,11 @@ std::unique_ptr<ssl::context> make_tls_context(const tls_settings& tls) {
   // One read() takes what has come, many records, not a record's header
   // and then its body: half the system calls for small requests.
   ::SSL_CTX_set_read_ahead(ctx, 1);
+  // A peer that ends its side of TCP without close_notify (a half-close)
+  // ends the stream as close_notify would, with no decode_error alert sent
+  // back: the protocol's framing, not TLS, says whether a frame was cut
+  // short (the session logs that as closed mid-frame).
+  ::SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
   // TLS 1.3's suites, AES-128-GCM first as in Mozilla's modern profile: as
   // safe, and the cheapest per byte with AES instructions.
   ::SSL_CTX_set_ciphersuites(
